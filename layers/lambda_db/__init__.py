@@ -1,0 +1,1 @@
+"""lambda_db: SQLAlchemy engines for AWS Lambda (filled in by the foundation work)."""
