@@ -1,0 +1,154 @@
+"""Concurrent clients: each one sends its invocations back to back and records what it saw.
+
+One thread per client, all released together by a barrier, like a burst of traffic reaching API Gateway. Lambda
+decides the rest (warm environment, new environment, or throttle), exactly as it would for real callers.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from harness.compare.records import RequestRecord
+from harness.compare.workload import Workload
+
+__all__ = ["KNOWN_ERRORS", "Invoker", "classify_error", "drive", "record_from_result"]
+
+# The words users search for, in the order we look for them: a raw error becomes one of these groups.
+KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
+    ("too many clients", "FATAL: sorry, too many clients already"),
+    ("remaining connection slots are reserved", "remaining connection slots are reserved"),
+    ("QueuePool limit", "QueuePool limit reached (pool timeout)"),
+    ("server closed the connection unexpectedly", "server closed the connection unexpectedly"),
+    ("terminating connection due to idle-session timeout", "terminated by idle_session_timeout"),
+    ("terminating connection due to administrator command", "terminated by pg_terminate_backend"),
+    ("Task timed out", "Task timed out (Lambda timeout)"),
+    ("TooManyRequestsException", "TooManyRequestsException (throttled)"),
+    ("Connection refused", "connection refused"),
+)
+_DB_MS = re.compile(r'"db_(?:time_)?ms"\s*:\s*([0-9.]+)')
+
+
+class InvokeResultLike(Protocol):
+    status_code: int
+    payload: Any
+    function_error: str | None
+    log_tail: str | None
+    cold_start: bool
+    environment_id: str | None
+    throttled: bool
+
+
+Invoker = Callable[[str, dict[str, Any]], InvokeResultLike]
+
+
+def classify_error(text: str) -> str:
+    """Group a raw error message under the phrase a user would search for."""
+    for needle, group in KNOWN_ERRORS:
+        if needle.lower() in text.lower():
+            return group
+    first_line = text.strip().splitlines()[0] if text.strip() else "unknown error"
+    return first_line[:100]
+
+
+def _body_message(response: dict[str, Any]) -> str:
+    body = response.get("body") or ""
+    try:
+        parsed = json.loads(body)
+    except (TypeError, ValueError):
+        return str(body)
+    if isinstance(parsed, dict):
+        return str(parsed.get("message") or parsed.get("error") or parsed)
+    return str(parsed)
+
+
+def _outcome(result: InvokeResultLike) -> tuple[bool, int, str | None]:
+    """(ok, the status the caller saw, the grouped error) of one invocation."""
+    if result.throttled or result.status_code == 429:
+        return False, 429, "TooManyRequestsException (throttled)"
+    if result.function_error:
+        payload = result.payload if isinstance(result.payload, dict) else {}
+        text = f"{payload.get('errorType', '')}: {payload.get('errorMessage', result.payload)}"
+        return False, 502, classify_error(text)
+    response = result.payload if isinstance(result.payload, dict) else {}
+    status = int(response.get("statusCode", 500))
+    if status >= 400:
+        return False, status, f"HTTP {status}: {classify_error(_body_message(response))}"
+    return True, status, None
+
+
+def record_from_result(result: InvokeResultLike, *, client: int, started_s: float, latency_ms: float) -> RequestRecord:
+    """Turn what Lambda returned into one row: ok, the status the caller saw, a grouped error, the handler's DB time."""
+    match = _DB_MS.search(result.log_tail) if result.log_tail else None
+    ok, status, error = _outcome(result)
+    return RequestRecord(
+        client=client,
+        started_s=started_s,
+        latency_ms=latency_ms,
+        ok=ok,
+        status=status,
+        error=error,
+        cold_start=result.cold_start,
+        db_ms=float(match.group(1)) if match else None,
+        environment=result.environment_id,
+    )
+
+
+def drive(
+    invoke: Invoker,
+    function: str,
+    workload: Workload,
+    *,
+    clients: int,
+    invocations: int,
+    t0: float | None = None,
+    pause_s: float = 0.0,
+    on_request: Callable[[RequestRecord], None] | None = None,
+) -> list[RequestRecord]:
+    """Run ``clients`` concurrent callers, ``invocations`` each; returns every request's record.
+
+    ``pause_s`` is a think time between one client's requests (0: back to back).
+    """
+    if clients < 1 or invocations < 1:
+        raise ValueError(f"clients and invocations must be at least 1, got {clients} and {invocations}")
+    start = t0 if t0 is not None else time.monotonic()
+    barrier = threading.Barrier(clients)
+    records: list[RequestRecord] = []
+    lock = threading.Lock()
+
+    def client_loop(client: int) -> None:
+        barrier.wait()
+        for number in range(invocations):
+            event = workload.next_event(client, number)
+            began = time.monotonic()
+            try:
+                result = invoke(function, event)
+                record = record_from_result(
+                    result, client=client, started_s=began - start, latency_ms=(time.monotonic() - began) * 1000
+                )
+            except Exception as exc:  # noqa: BLE001 - a client records any failure and goes on, like a real caller
+                record = RequestRecord(
+                    client=client,
+                    started_s=began - start,
+                    latency_ms=(time.monotonic() - began) * 1000,
+                    ok=False,
+                    status=0,
+                    error=classify_error(f"{type(exc).__name__}: {exc}"),
+                )
+            with lock:
+                records.append(record)
+            if on_request is not None:
+                on_request(record)
+            if pause_s:
+                time.sleep(pause_s)
+
+    threads = [threading.Thread(target=client_loop, args=(i,), name=f"client-{i}", daemon=True) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(records, key=lambda r: r.started_s)
