@@ -1,1 +1,43 @@
-"""lambda_db: SQLAlchemy engines for AWS Lambda (filled in by the foundation work)."""
+"""lambda_db: SQLAlchemy and Postgres on AWS Lambda, with connections handled for you.
+
+Build the database at module scope (cheap, never connects), decorate the handler, and do the work in a scope::
+
+    from lambda_db import DatabaseUnavailableError, get_database
+    from sqlalchemy import text
+
+    db = get_database()  # configured from DATABASE_URL or DB_SECRET_ARN, DB_POOL_MODE, ...
+
+    @db.handler  # leak guard, per-invocation stats (EMF + one JSON log line), connect-retry deadline
+    def lambda_handler(event, context):
+        try:
+            with db.read() as conn:  # autocommit: no BEGIN / ROLLBACK round trips
+                return {"statusCode": 200, "body": str(conn.execute(text("SELECT 1")).scalar())}
+        except DatabaseUnavailableError as exc:
+            return {"statusCode": 503, "headers": {"Retry-After": str(exc.retry_after_s)}}
+
+Scopes: ``db.session()`` (ORM, commit / rollback / close), ``db.connect()`` (Core, in a transaction),
+``db.read()`` (Core, autocommit). Introspection: ``db.pool_status()``, ``db.server_connections()``,
+``db.get_stats()``, ``db.pop_stats()``. Configuration: :class:`DatabaseConfig` (every variable is listed in
+``lambda_db.config``). Errors: :class:`LambdaDbError` > :class:`ConfigurationError`,
+:class:`DatabaseUnavailableError` > :class:`PoolTimeoutError`.
+"""
+
+from __future__ import annotations
+
+from lambda_db.config import DatabaseConfig, PoolMode, SslMode
+from lambda_db.database import Database, get_database
+from lambda_db.errors import ConfigurationError, DatabaseUnavailableError, LambdaDbError, PoolTimeoutError
+from lambda_db.stats import STATS_KEYS
+
+__all__ = [
+    "STATS_KEYS",
+    "ConfigurationError",
+    "Database",
+    "DatabaseConfig",
+    "DatabaseUnavailableError",
+    "LambdaDbError",
+    "PoolMode",
+    "PoolTimeoutError",
+    "SslMode",
+    "get_database",
+]

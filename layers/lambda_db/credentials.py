@@ -1,0 +1,116 @@
+"""Where the user name and password of each new connection come from: the URL, a secret, or an IAM token.
+
+The engine is built once per execution environment, but credentials can change under it: Secrets Manager rotates
+the password, and an RDS IAM token expires after 15 minutes. So they are applied in SQLAlchemy's ``do_connect``
+event, for every new connection, rather than baked into the engine's URL.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from sqlalchemy.engine import URL, make_url
+
+from lambda_db.config import DB_SECRET_ARN, DatabaseConfig
+from lambda_db.errors import ConfigurationError
+
+__all__ = ["Credentials"]
+
+DRIVER = "postgresql+psycopg2"
+SECRET_KEYS = ("host", "username", "password")
+
+
+class Credentials:
+    """Connection parameters for the next connection, from ``DATABASE_URL``, ``DB_SECRET_ARN`` and/or IAM.
+
+    The secret is fetched through Powertools' ``SecretsProvider`` (cached for ``secret_max_age_s``); after an
+    authentication failure :meth:`refresh` fetches it again, bypassing the cache, once per failure.
+    """
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        self._config = config
+        self._lock = threading.Lock()
+        self._secrets: Any = None  # aws_lambda_powertools SecretsProvider, created on first use
+        self._rds: Any = None  # boto3 RDS client for IAM tokens, created on first use
+        self._force_fetch = False
+
+    @property
+    def can_refresh(self) -> bool:
+        """True when a fresh copy of the credentials can be fetched (a secret, not a fixed URL)."""
+        return self._config.secret_arn is not None
+
+    def url(self) -> URL:
+        """The URL the engine is created with (the password may be replaced per connection)."""
+        if self._config.url is not None:
+            return make_url(self._config.url).set(drivername=DRIVER)
+        secret = self._secret()
+        return URL.create(
+            DRIVER,
+            username=str(secret["username"]),
+            password=str(secret["password"]),
+            host=str(secret["host"]),
+            port=int(secret.get("port") or 5432),
+            database=str(secret.get("dbname") or "postgres"),
+        )
+
+    def refresh(self) -> None:
+        """Make the next :meth:`connect_params` fetch the secret from Secrets Manager, not from the cache."""
+        with self._lock:
+            self._force_fetch = True
+
+    def connect_params(self, cparams: dict[str, Any]) -> dict[str, Any]:
+        """``cparams`` (psycopg2 keyword arguments) with the current user, password and address filled in."""
+        params = dict(cparams)
+        if self._config.secret_arn is not None:
+            secret = self._secret()
+            params.update(user=str(secret["username"]), password=str(secret["password"]), host=str(secret["host"]))
+            params["port"] = int(secret.get("port") or 5432)
+            if secret.get("dbname"):
+                params["dbname"] = str(secret["dbname"])
+        if self._config.iam_auth:
+            params["password"] = self._iam_token(params)
+        return params
+
+    # -- sources ---------------------------------------------------------------------------------------------------
+    def _secret(self) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+        from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+
+        arn = self._config.secret_arn
+        assert arn is not None
+        with self._lock:
+            force, self._force_fetch = self._force_fetch, False
+            if self._secrets is None:
+                self._secrets = SecretsProvider()
+            provider = self._secrets
+        try:
+            value = provider.get(arn, transform="json", force_fetch=force, max_age=self._config.secret_max_age_s)
+        except TransformParameterError as exc:
+            raise ConfigurationError(f"{DB_SECRET_ARN}={arn!r}: the secret is not JSON") from exc
+        except GetParameterError as exc:
+            # No secret value in this message: Powertools' errors carry the AWS error text only.
+            raise ConfigurationError(f"{DB_SECRET_ARN}={arn!r} could not be read: {exc}") from exc
+        if not isinstance(value, dict) or any(key not in value for key in SECRET_KEYS):
+            raise ConfigurationError(
+                f"{DB_SECRET_ARN}={arn!r}: the secret must be a JSON object with the keys "
+                f"{', '.join(SECRET_KEYS)} (and optionally port, dbname), as RDS writes it"
+            )
+        return value
+
+    def _iam_token(self, params: dict[str, Any]) -> str:
+        """A fresh RDS IAM token (signed locally, no network call; valid 15 minutes) for this connection."""
+        with self._lock:
+            if self._rds is None:
+                import boto3
+
+                self._rds = boto3.client("rds", region_name=self._config.aws_region)
+            rds = self._rds
+        return str(
+            rds.generate_db_auth_token(
+                DBHostname=params["host"],
+                Port=int(params.get("port") or 5432),
+                DBUsername=params["user"],
+                Region=self._config.aws_region,
+            )
+        )

@@ -1,0 +1,241 @@
+"""The :class:`Database`: one per process, holding the engine, its stats and guards, and the handler decorator.
+
+Create it at module scope in ``app.py`` (cheap: nothing connects until the first query), so the engine lives as
+long as the execution environment and warm invocations reuse its connection.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
+
+from lambda_db import stats as keys
+from lambda_db.config import DatabaseConfig
+from lambda_db.credentials import Credentials
+from lambda_db.engine import build_engine
+from lambda_db.guards import LeakTracker
+from lambda_db.metrics import emit_invocation, log_leak
+from lambda_db.session import connect_scope, read_scope, session_scope
+from lambda_db.shutdown import install_sigterm_dispose
+from lambda_db.stats import Stats
+
+__all__ = ["Database", "LambdaContext", "get_database"]
+
+# Stop retrying connects this long before the invocation would time out, so the handler can still answer 503.
+DEADLINE_MARGIN_S = 0.5
+
+R = TypeVar("R")
+
+
+class LambdaContext(Protocol):
+    """The part of the Lambda context object the layer reads."""
+
+    @property
+    def aws_request_id(self) -> str: ...
+
+    def get_remaining_time_in_millis(self) -> int: ...
+
+
+class Database:
+    """Engine, scopes and per-invocation bookkeeping for one database configuration.
+
+    Parameters
+    ----------
+    config:
+        The validated configuration (``DatabaseConfig.from_env()`` when built by :func:`get_database`).
+
+    Example
+    -------
+    >>> db = get_database()
+    >>> @db.handler
+    ... def lambda_handler(event, context):
+    ...     with db.read() as conn:
+    ...         return {"now": str(conn.execute(text("SELECT now()")).scalar())}
+    """
+
+    def __init__(self, config: DatabaseConfig) -> None:
+        self.config = config
+        self._stats = Stats()
+        self._tracker = LeakTracker()
+        self._credentials = Credentials(config)
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+        self._deadline: float | None = None
+        self._invocations = 0
+        self._sigterm_installed = False
+        if config.fork_guard:
+            ref = weakref.ref(self)
+            os.register_at_fork(after_in_child=lambda: _after_fork(ref))
+
+    # -- the engine ----------------------------------------------------------------------------------------------
+    @property
+    def engine(self) -> Engine:
+        """The engine, built on first use (once per process; once per invocation in ``per_invocation`` mode)."""
+        engine = self._engine
+        if engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = build_engine(
+                        self.config, self._credentials, self._stats, self._tracker, lambda: self._deadline
+                    )
+                engine = self._engine
+        return engine
+
+    def dispose(self) -> None:
+        """Close every pooled connection and drop the engine; the next use builds a new one."""
+        with self._lock:
+            engine, self._engine = self._engine, None
+        if engine is not None:
+            engine.dispose()
+
+    def _forget_after_fork(self) -> None:
+        # The child must neither use nor close the parent's sockets: drop the pool without closing it.
+        if self._engine is not None:
+            self._engine.dispose(close=False)
+        self._tracker.clear()
+        self._stats.pop()
+        self._lock = threading.Lock()
+
+    # -- scopes --------------------------------------------------------------------------------------------------
+    def session(self) -> AbstractContextManager[Session]:
+        """An ORM session: commit on success, rollback on error, always closed. One per invocation and thread."""
+        return session_scope(self.engine, self._stats)
+
+    def connect(self) -> AbstractContextManager[Connection]:
+        """A Core connection in a transaction: commit on success, rollback on error."""
+        return connect_scope(self.engine, self._stats)
+
+    def read(self) -> AbstractContextManager[Connection]:
+        """A read-only Core connection in autocommit: no BEGIN / ROLLBACK round trips."""
+        return read_scope(self.engine, self._stats)
+
+    # -- the handler ---------------------------------------------------------------------------------------------
+    def handler(self, function: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
+        """Decorate a Lambda handler ``(event, context)``: deadline, leak guard, per-invocation stats and log line.
+
+        In ``per_invocation`` mode (the baseline) it also builds the engine before and disposes it after.
+        """
+
+        @functools.wraps(function)
+        def wrapper(event: Any, context: Any) -> R:
+            started = time.monotonic()
+            self._begin_invocation(context, started)
+            try:
+                return function(event, context)
+            finally:
+                self._end_invocation(context, started)
+
+        return wrapper
+
+    def _begin_invocation(self, context: Any, started: float) -> None:
+        if self.config.sigterm_dispose and not self._sigterm_installed:
+            self._sigterm_installed = install_sigterm_dispose(self.dispose)
+        remaining_ms = _remaining_ms(context)
+        self._deadline = None if remaining_ms is None else started + max(0.0, remaining_ms / 1000 - DEADLINE_MARGIN_S)
+        if self.config.pool_mode == "per_invocation":
+            self.dispose()
+
+    def _end_invocation(self, context: Any, started: float) -> None:
+        request_id = getattr(context, "aws_request_id", None)
+        leaks = self._tracker.release_all()
+        for leak in leaks:
+            log_leak(leak, request_id=request_id)
+        self._stats.add(keys.LEAKS, len(leaks))
+        if self.config.pool_mode == "per_invocation":
+            self.dispose()
+        self._deadline = None
+        cold_start = self._invocations == 0
+        self._invocations += 1
+        emit_invocation(
+            self.pop_stats(),
+            cold_start=cold_start,
+            pool_mode=self.config.pool_mode,
+            request_id=request_id,
+            function_name=getattr(context, "function_name", None),
+            invocation_ms=round((time.monotonic() - started) * 1000, 3),
+        )
+
+    # -- introspection -------------------------------------------------------------------------------------------
+    def get_stats(self) -> dict[str, float]:
+        """Counters since the last :meth:`pop_stats`; keys carry their unit (``_num``, ``_ms``)."""
+        return self._stats.get()
+
+    def pop_stats(self) -> dict[str, float]:
+        """Counters since the last call, reset in the same step."""
+        return self._stats.pop()
+
+    def pool_status(self) -> dict[str, Any]:
+        """What the pool holds now, without connecting: mode, size, checked in / out, overflow, SQLAlchemy's line."""
+        engine = self._engine
+        status: dict[str, Any] = {"mode": self.config.pool_mode, "pool_size": 0, "checked_in": 0}
+        status.update(checked_out=0, overflow=0, status="no engine yet")
+        if engine is None:
+            return status
+        pool = engine.pool
+        status["status"] = pool.status()
+        if isinstance(pool, QueuePool):
+            status.update(pool_size=pool.size(), checked_in=pool.checkedin(), checked_out=pool.checkedout())
+            status["overflow"] = pool.overflow()
+        return status
+
+    def server_connections(self) -> dict[str, Any]:
+        """This environment's backends in ``pg_stat_activity`` by state (the one asking included), for /health."""
+        name = self.config.application_name
+        prefix = name.split(":", 1)[0] + ":"
+        with self.read() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT application_name = :name AS mine, coalesce(state, 'unknown'), count(*) "
+                    "FROM pg_stat_activity WHERE backend_type = 'client backend' "
+                    "AND starts_with(application_name, :prefix) GROUP BY 1, 2"
+                ),
+                {"name": name, "prefix": prefix},
+            ).all()
+        by_state = {str(state): int(count) for mine, state, count in rows if mine}
+        return {
+            "application_name": name,
+            "count": sum(by_state.values()),
+            "by_state": by_state,
+            "function_count": sum(int(count) for _, _, count in rows),
+        }
+
+
+def _remaining_ms(context: Any) -> float | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return float(remaining()) if callable(remaining) else None
+
+
+def _after_fork(ref: weakref.ref[Database]) -> None:
+    database = ref()
+    if database is not None:
+        database._forget_after_fork()
+
+
+_databases: dict[DatabaseConfig | None, Database] = {}
+_databases_lock = threading.Lock()
+
+
+def get_database(config: DatabaseConfig | None = None) -> Database:
+    """The process's :class:`Database` for ``config`` (from the environment when None); cheap, never connects.
+
+    Raises
+    ------
+    ConfigurationError
+        The environment is missing a variable or holds a bad value; the message names it.
+    """
+    with _databases_lock:
+        database = _databases.get(config)
+        if database is None:
+            database = _databases[config] = Database(config or DatabaseConfig.from_env())
+        return database

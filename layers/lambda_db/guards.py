@@ -1,0 +1,109 @@
+"""Guards against sharing a connection where it must not be shared: across a fork, or past the end of an invocation.
+
+Fork: a pooled connection is a socket; after ``fork()`` parent and child hold the same one, and their messages
+interleave on one server session. SQLAlchemy's documented recipe records the pid on ``connect`` and refuses, on
+``checkout``, a connection made by another process; a child also drops (without closing) the pool it inherited.
+
+Leak: an invocation that returns while holding a connection would hold it across the freeze, and in ``single`` mode
+the next invocation would wait for it until the pool timeout. The tracker remembers every checkout with a short
+stack so the handler decorator can name the culprit and return the connection.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import exc
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
+
+__all__ = ["Leak", "LeakTracker", "check_pid", "record_pid"]
+
+PID_KEY = "lambda_db.pid"
+STACK_DEPTH = 6
+# Frames from these packages say nothing about where the application took the connection.
+_SKIPPED = (os.sep + "sqlalchemy" + os.sep, os.sep + "lambda_db" + os.sep, os.sep + "contextlib.py")
+
+
+def record_pid(record: ConnectionPoolEntry) -> None:
+    """``connect`` event half of the fork guard: remember which process opened this connection."""
+    record.info[PID_KEY] = os.getpid()
+
+
+def check_pid(record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
+    """``checkout`` event half: refuse a connection another process opened; the pool then opens a fresh one.
+
+    The socket is detached first so that invalidating the record does not close it: it still belongs to the
+    process that opened it.
+    """
+    owner = record.info.get(PID_KEY)
+    pid = os.getpid()
+    if owner is not None and owner != pid:
+        record.dbapi_connection = proxy.dbapi_connection = None  # type: ignore[misc]
+        raise exc.DisconnectionError(f"connection record belongs to pid {owner}, attempting to check out in pid {pid}")
+
+
+def _short_stack() -> tuple[str, ...]:
+    """Where the application checked the connection out: a few frames, cheap enough for every checkout."""
+    frames: list[str] = []
+    frame = sys._getframe(2)
+    while frame is not None and len(frames) < STACK_DEPTH:
+        filename = frame.f_code.co_filename
+        if not any(part in filename for part in _SKIPPED):
+            frames.append(f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        frame = frame.f_back  # type: ignore[assignment]
+    return tuple(frames)
+
+
+@dataclass(frozen=True)
+class Leak:
+    """A connection still checked out when an invocation ended, and where it was taken."""
+
+    thread: str
+    stack: tuple[str, ...]
+
+
+class LeakTracker:
+    """Connections checked out right now, fed by the pool's ``checkout`` and ``checkin`` events."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._out: dict[int, tuple[weakref.ref[Any], Leak]] = {}
+
+    def checked_out(self, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
+        leak = Leak(thread=threading.current_thread().name, stack=_short_stack())
+        with self._lock:
+            self._out[id(record)] = (weakref.ref(proxy), leak)
+
+    def checked_in(self, record: ConnectionPoolEntry) -> None:
+        with self._lock:
+            self._out.pop(id(record), None)
+
+    def clear(self) -> None:
+        """Forget everything (in a forked child: those connections belong to the parent)."""
+        with self._lock:
+            self._out.clear()
+
+    def release_all(self) -> list[Leak]:
+        """Return every connection still checked out to its pool and say where each was taken.
+
+        ``close()`` rolls back whatever transaction it holds and checks it in; if that fails the pool invalidates
+        it. The code that leaked it gets an error if it touches it again, never another invocation's data.
+        """
+        with self._lock:
+            entries, self._out = list(self._out.values()), {}
+        leaks = []
+        for ref, leak in entries:
+            proxy = ref()
+            if proxy is None or proxy.dbapi_connection is None:
+                continue
+            leaks.append(leak)
+            try:
+                proxy.close()
+            except Exception:  # noqa: BLE001 - a connection we cannot return cleanly is thrown away instead
+                proxy.invalidate()
+        return leaks

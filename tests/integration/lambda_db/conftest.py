@@ -1,0 +1,50 @@
+"""Fixtures for the layer's tests against a real Postgres: a fake Lambda context and a Database factory."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from lambda_db import Database, DatabaseConfig
+from tests.conftest import TestDatabase
+
+
+@dataclass
+class FakeContext:
+    """The three things the layer reads from Lambda's context object (a stand-in, not a mock of the layer)."""
+
+    function_name: str = "test-function"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_ms: int = 30_000
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self.remaining_ms
+
+
+MakeDatabase = Callable[..., Database]
+
+
+@pytest.fixture(autouse=True)
+def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "lambda-db-tests")
+
+
+@pytest.fixture
+def make_database(database: TestDatabase) -> Iterator[MakeDatabase]:
+    """Build Databases on the test's database, each with its own application_name (counted in pg_stat_activity)."""
+    made: list[Database] = []
+
+    def make(**options: Any) -> Database:
+        options.setdefault("url", database.url)
+        options.setdefault("application_name", f"t:{uuid.uuid4().hex[:12]}")
+        db = Database(DatabaseConfig(**options))
+        made.append(db)
+        return db
+
+    yield make
+    for db in made:
+        db.dispose()
