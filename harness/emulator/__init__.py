@@ -1,0 +1,41 @@
+"""A local AWS Lambda that behaves like Lambda, without Docker.
+
+Each execution environment is its own process running the real runtime interface client (``awslambdaric``)
+against a Runtime API served here; init runs once per environment, one event at a time goes to each, idle
+environments are frozen (SIGSTOP) and reclaimed after a TTL, ``Timeout`` kills, and calls beyond the concurrency
+limit are throttled with Lambda's ``TooManyRequestsException``. Functions come from a SAM template or are
+registered directly. ``harness emulate`` serves the same through Lambda's Invoke API and API Gateway routes.
+
+Example
+-------
+>>> from harness.emulator import FunctionSpec, LocalLambda
+>>> with LocalLambda([FunctionSpec("Echo", Path("fn"), "app.handler")]) as lam:  # doctest: +SKIP
+...     lam.invoke("Echo", {"hello": "world"}).payload
+"""
+
+from __future__ import annotations
+
+from harness.emulator.errors import (
+    EmulatorError,
+    InvalidRequestContentError,
+    RequestTooLargeError,
+    ResourceNotFoundError,
+    TemplateError,
+    TooManyRequestsError,
+)
+from harness.emulator.local_lambda import LocalLambda
+from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
+
+__all__ = [
+    "EmulatorError",
+    "EnvironmentInfo",
+    "FunctionSpec",
+    "InvalidRequestContentError",
+    "InvokeResult",
+    "LocalLambda",
+    "RequestTooLargeError",
+    "ResourceNotFoundError",
+    "Route",
+    "TemplateError",
+    "TooManyRequestsError",
+]

@@ -1,0 +1,314 @@
+"""One execution environment: an OS process running awslambdaric against a Runtime API served for it alone.
+
+The process imports the handler module once (init) and then loops on ``GET /next``; module globals, such as an
+engine and its pooled connections, live as long as the process. Between invocations it is frozen with SIGSTOP,
+but only once it is back blocked in ``GET /next`` (stopping it earlier could cut a response in half), and thawed
+with SIGCONT when the next event is handed to it. The process runs in its own process group so that a signal
+reaches anything it started, and its exit is watched through a pidfd on the event loop: no thread, no polling.
+All methods run on the emulator's event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.emulator.http_server import HttpConnection, serve
+from harness.emulator.runtime_api import RuntimeApi
+from harness.emulator.spec import EnvironmentInfo, EnvironmentState, FunctionSpec
+
+__all__ = ["Environment", "Invocation", "Outcome"]
+
+MAX_RUNTIME_BODY = 16 * 1024 * 1024
+TERMINATE_GRACE_S = 0.5
+
+
+@dataclass
+class Outcome:
+    """What came back from the runtime for one invocation (raw bytes; the pool parses them)."""
+
+    body: bytes
+    function_error: str | None = None
+
+
+@dataclass
+class Invocation:
+    """One event on its way through an environment."""
+
+    payload: bytes
+    function_arn: str
+    client_context: str | None = None
+    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    future: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    started: float = 0.0  # monotonic, when the runtime received the event
+    delivered: bool = False
+
+    def complete(self, outcome: Outcome) -> None:
+        if not self.future.done():
+            self.future.set_result(outcome)
+
+
+# how Lambda words a runtime killed by a signal ("Runtime exited with error: signal: killed")
+_SIGNAL_WORDS = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGSEGV: "segmentation fault"}
+
+
+def _lambda_error(request_id: str, error_type: str, message: str) -> bytes:
+    return json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}).encode()
+
+
+def _exit_status(code: int) -> str:
+    if code >= 0:
+        return f"exit status {code}"
+    signum = signal.Signals(-code)
+    return f"signal: {_SIGNAL_WORDS.get(signum, signum.name)}"
+
+
+class Environment:
+    """A process plus the Runtime API it talks to; the pool decides what it runs, this class how.
+
+    ``on_idle(env)`` is called when the environment can take a new event (after init, and after each response);
+    ``on_gone(env)`` once, when it stops being usable (it died, was killed, or failed init).
+    """
+
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        *,
+        env: Mapping[str, str],
+        log_dir: Path,
+        freeze: bool,
+        init_timeout_s: float,
+        on_idle: Callable[[Environment], None],
+        on_gone: Callable[[Environment], None],
+    ) -> None:
+        self.spec = spec
+        self.id = uuid.uuid4().hex[:12]
+        self.log_stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
+        self._env = dict(env)
+        self._env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream
+        self._freeze = freeze
+        self._init_timeout_s = init_timeout_s
+        self._on_idle = on_idle
+        self._on_gone = on_gone
+        self.state: EnvironmentState = "initialising"
+        self.frozen = False
+        self.invocations = 0
+        self.created = time.monotonic()
+        self.last_used = self.created
+        self.init_duration_ms: float | None = None
+        self.init_error: bytes | None = None
+        self.current: Invocation | None = None
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._next_conn: HttpConnection | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._kill_reason: str | None = None
+        self._server: asyncio.Server | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._pidfd = -1
+        self.log_path = log_dir / f"{self.id}.log"
+        self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+
+    async def start(self, host: str) -> None:
+        """Serve this environment's Runtime API and start the runtime process (init begins at once)."""
+        self._server = await serve(RuntimeApi(self).handle, host, 0, max_body=MAX_RUNTIME_BODY)
+        port = self._server.sockets[0].getsockname()[1]
+        self._env["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "awslambdaric", self.spec.handler],
+            cwd=self.spec.code_uri,
+            env=self._env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log_fd,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: signals reach it and anything it forks
+        )
+        self._pidfd = os.pidfd_open(self._process.pid)
+        asyncio.get_running_loop().add_reader(self._pidfd, self._reap)
+        self._timer = asyncio.get_running_loop().call_later(self._init_timeout_s, self._init_timed_out)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid if self._process is not None else 0
+
+    @property
+    def alive(self) -> bool:
+        return not self.exited.done()
+
+    def info(self, now: float) -> EnvironmentInfo:
+        state: EnvironmentState = "frozen" if self.frozen and self.state == "idle" else self.state
+        idle = 0.0 if self.state in ("busy", "initialising") else now - self.last_used
+        return EnvironmentInfo(self.id, self.spec.name, self.pid, state, self.invocations, now - self.created, idle)
+
+    def signal(self, signum: int) -> None:
+        """Send ``signum`` to the environment's process group (nothing if it is already gone)."""
+        if self._process is None or not self.alive:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self._process.pid, signum)
+        if signum == signal.SIGSTOP:
+            self.frozen = True
+        elif signum == signal.SIGCONT:
+            self.frozen = False
+
+    def freeze(self) -> None:
+        """SIGSTOP, but only when the runtime is parked in ``GET /next`` with nothing to do."""
+        if self._next_conn is not None and self.current is None and not self.frozen and self.state == "idle":
+            self.signal(signal.SIGSTOP)
+
+    def terminate(self, reason: str, grace_s: float = TERMINATE_GRACE_S) -> None:
+        """SIGTERM (and SIGCONT, so a frozen process can act on it), then SIGKILL after ``grace_s``."""
+        self._retire(reason)
+        self.signal(signal.SIGTERM)
+        self.signal(signal.SIGCONT)
+        asyncio.get_running_loop().call_later(grace_s, self.signal, signal.SIGKILL)
+
+    def kill(self, reason: str) -> None:
+        self._retire(reason)
+        self.signal(signal.SIGKILL)
+
+    def _retire(self, reason: str) -> None:
+        if self.state != "stopping":
+            self.state = "stopping"
+            self._kill_reason = reason
+            self._on_gone(self)
+
+    def _reap(self) -> None:
+        loop = asyncio.get_running_loop()
+        loop.remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        assert self._process is not None
+        code = self._process.wait()
+        self._cancel_timer()
+        if self._server is not None:
+            self._server.close()
+        if self._next_conn is not None and self._next_conn.transport is not None:
+            self._next_conn.transport.abort()
+        inv = self.current
+        if inv is not None:
+            status = _exit_status(code)
+            if self.init_error is not None:
+                inv.complete(Outcome(self.init_error, "Unhandled"))
+            elif self._kill_reason is None or self._kill_reason == "killed":
+                message = f"Runtime exited with error: {status}"
+                inv.complete(Outcome(_lambda_error(inv.request_id, "Runtime.ExitError", message), "Unhandled"))
+            else:
+                inv.complete(Outcome(_lambda_error(inv.request_id, "Sandbox.Timedout", self._kill_reason), "Unhandled"))
+        if not self.ready.done():
+            self.ready.set_exception(RuntimeError(self._init_failure(code)))
+            self.ready.exception()  # retrieved here, so an unawaited prewarm does not warn at exit
+        self._retire("killed")
+        os.close(self._log_fd)
+        self.exited.set_result(code)
+
+    def _init_failure(self, code: int) -> str:
+        if self.init_error is not None:
+            return f"{self.spec.name}: init failed: {self.init_error.decode(errors='replace')}"
+        return f"{self.spec.name}: runtime exited during init ({code}); see {self.log_path}"
+
+    # --- invocations -----------------------------------------------------------------------------------------
+
+    def dispatch(self, inv: Invocation) -> None:
+        """Hand ``inv`` to this environment: thaw it, and answer its pending ``GET /next`` if it is waiting."""
+        self.current = inv
+        if self.state != "initialising":
+            self.state = "busy"
+        self.invocations += 1
+        if self.frozen:
+            self.signal(signal.SIGCONT)
+        if self._next_conn is not None:
+            self._deliver()
+
+    def log_offset(self) -> int:
+        return os.fstat(self._log_fd).st_size
+
+    def write_log(self, text: str) -> None:
+        if self.alive:
+            os.write(self._log_fd, text.encode())
+
+    def read_log(self, start: int, limit: int) -> bytes:
+        end = self.log_offset() if self.alive else start
+        start = max(start, end - limit)
+        return os.pread(self._log_fd, end - start, start) if self.alive and end > start else b""
+
+    def _deliver(self) -> None:
+        inv, conn = self.current, self._next_conn
+        assert inv is not None
+        assert conn is not None
+        self._next_conn = None
+        inv.delivered = True
+        inv.started = time.monotonic()
+        deadline_ms = int(time.time() * 1000 + self.spec.timeout_s * 1000)
+        headers = {
+            "Content-Type": "application/json",
+            "Lambda-Runtime-Aws-Request-Id": inv.request_id,
+            "Lambda-Runtime-Deadline-Ms": str(deadline_ms),
+            "Lambda-Runtime-Invoked-Function-Arn": inv.function_arn,
+            "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{uuid.uuid4().hex[:24]};Sampled=0",
+        }
+        if inv.client_context:
+            headers["Lambda-Runtime-Client-Context"] = inv.client_context
+        self._cancel_timer()
+        self._timer = asyncio.get_running_loop().call_later(self.spec.timeout_s, self._timed_out, inv)
+        conn.respond(200, inv.payload, headers)
+
+    def _timed_out(self, inv: Invocation) -> None:
+        if self.current is inv:
+            self.kill(f"Task timed out after {self.spec.timeout_s:.2f} seconds")
+
+    def _init_timed_out(self) -> None:
+        if self.state == "initialising":
+            self.kill(f"Init timed out after {self._init_timeout_s:.2f} seconds")
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    # --- called by the Runtime API ---------------------------------------------------------------------------
+
+    def on_next(self, conn: HttpConnection) -> None:
+        self._next_conn = conn
+        if self.state == "initialising":
+            self._cancel_timer()
+            self.init_duration_ms = (time.monotonic() - self.created) * 1000
+            self.state = "busy" if self.current is not None else "idle"
+            if not self.ready.done():
+                self.ready.set_result(None)
+            if self.current is None:
+                self._on_idle(self)
+        if self.current is not None and not self.current.delivered:
+            self._deliver()
+        elif self.current is None and self._freeze:
+            self.freeze()
+
+    def on_result(self, request_id: str, body: bytes, function_error: str | None) -> bool:
+        inv = self.current
+        if inv is None or inv.request_id != request_id or self.state == "stopping":
+            return False
+        self._cancel_timer()
+        self.current = None
+        self.state = "idle"
+        self.last_used = time.monotonic()
+        inv.complete(Outcome(body, function_error))
+        self._on_idle(self)
+        return True
+
+    def on_init_error(self, body: bytes) -> None:
+        self.init_error = body
+        self._cancel_timer()
+        if self.current is not None:
+            self.current.complete(Outcome(body, "Unhandled"))
+        self._retire("init error")  # the runtime exits by itself; the pidfd reaps it

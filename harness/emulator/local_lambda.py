@@ -1,0 +1,249 @@
+"""``LocalLambda``: the emulator as a thread-safe Python object, for the harness, the tests and ``harness emulate``.
+
+The machinery (environments, Runtime APIs, HTTP front ends) runs on one asyncio loop in a background thread; each
+public method hands its work to that loop and waits. Every process started is killed by :meth:`LocalLambda.stop`,
+by the context manager on any exception, and, as a last resort, by an ``atexit`` hook that kills the process groups.
+
+Example
+-------
+>>> with LocalLambda.from_template("template.yaml", idle_ttl_s=600) as lam:  # doctest: +SKIP
+...     lam.prewarm("ItemsFunction", 8)
+...     result = lam.invoke("ItemsFunction", {"rawPath": "/health"})
+...     result.payload["statusCode"], result.cold_start
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import os
+import signal
+import threading
+import weakref
+from collections.abc import Coroutine, Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+from harness.emulator.errors import TooManyRequestsError
+from harness.emulator.pool import Pool
+from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
+
+__all__ = ["LocalLambda"]
+
+T = TypeVar("T")
+_LIVE: weakref.WeakSet[LocalLambda] = weakref.WeakSet()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for lam in list(_LIVE):
+        lam._kill_processes()
+
+
+class LocalLambda:
+    """Lambda's execution model, locally: see the package docstring for what is emulated.
+
+    Parameters
+    ----------
+    functions, routes
+        What to run; :meth:`from_template` builds both from a SAM template.
+    idle_ttl_s
+        Reclaim an environment idle this long (None: never).
+    max_environments
+        The emulator-wide concurrency limit (Lambda's account limit); functions without reserved concurrency share it.
+    freeze
+        SIGSTOP idle environments, as Lambda freezes them; False leaves them running (timers fire).
+    serve
+        Also serve the Invoke API on ``port`` and the API Gateway routes on ``api_port`` (0: any free port).
+    """
+
+    def __init__(
+        self,
+        functions: Iterable[FunctionSpec] = (),
+        *,
+        routes: Iterable[Route] = (),
+        host: str = "127.0.0.1",
+        region: str = "us-east-1",
+        idle_ttl_s: float | None = 600.0,
+        max_environments: int = 1000,
+        freeze: bool = True,
+        init_timeout_s: float = 30.0,
+        serve: bool = False,
+        port: int = 0,
+        api_port: int = 0,
+    ) -> None:
+        self.pool = Pool(
+            host=host,
+            region=region,
+            max_environments=max_environments,
+            idle_ttl_s=idle_ttl_s,
+            freeze=freeze,
+            init_timeout_s=init_timeout_s,
+        )
+        for spec in functions:
+            self.pool.register(spec)
+        self.routes = list(routes)
+        self._host, self._serve, self._port, self._api_port = host, serve, port, api_port
+        self.invoke_api_url: str | None = None
+        self.http_api_url: str | None = None
+        self._servers: list[asyncio.Server] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    @classmethod
+    def from_template(
+        cls,
+        template: str | Path,
+        *,
+        parameter_overrides: Mapping[str, str] | None = None,
+        env_vars: Mapping[str, Any] | None = None,
+        **options: Any,
+    ) -> LocalLambda:
+        """Functions, layers and API routes from a SAM template, resolved as ``sam local`` would."""
+        from harness.emulator.template import load_template
+
+        loaded = load_template(Path(template), parameter_overrides=parameter_overrides, env_vars=env_vars)
+        return cls(loaded.functions, routes=loaded.routes, region=loaded.region, **options)
+
+    # --- lifecycle -------------------------------------------------------------------------------------------
+
+    def start(self) -> LocalLambda:
+        if self._thread is not None:
+            return self
+        self._thread = threading.Thread(target=self._loop.run_forever, name="local-lambda", daemon=True)
+        self._thread.start()
+        _LIVE.add(self)
+        if self._serve:
+            self._call(self._start_servers())
+        return self
+
+    async def _start_servers(self) -> None:
+        from harness.emulator.http_api import serve_http_api
+        from harness.emulator.invoke_api import serve_invoke_api
+
+        invoke = await serve_invoke_api(self.pool, self._host, self._port)
+        self._servers.append(invoke)
+        self.invoke_api_url = f"http://{self._host}:{invoke.sockets[0].getsockname()[1]}"
+        if self.routes:
+            api = await serve_http_api(self.pool, self.routes, self._host, self._api_port)
+            self._servers.append(api)
+            self.http_api_url = f"http://{self._host}:{api.sockets[0].getsockname()[1]}"
+
+    def stop(self) -> None:
+        """Shut every environment down (SIGTERM, then SIGKILL) and stop the loop; safe to call twice."""
+        if self._stopped or self._thread is None:
+            return
+        self._stopped = True
+        try:
+            self._call(self._shutdown())
+        finally:
+            self._kill_processes()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+            self._loop.close()
+            _LIVE.discard(self)
+
+    async def _shutdown(self) -> None:
+        for server in self._servers:
+            server.close()
+        await self.pool.stop()
+
+    def _kill_processes(self) -> None:
+        for pid in list(self.pool.pids()):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+
+    def __enter__(self) -> LocalLambda:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        if self._thread is None:
+            coro.close()
+            raise RuntimeError("LocalLambda is not started: use it as a context manager or call start()")
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+
+    async def _on_loop(self, fn: Any, *args: Any) -> Any:
+        return fn(*args)
+
+    # --- the API ---------------------------------------------------------------------------------------------
+
+    def register(self, spec: FunctionSpec) -> None:
+        self.pool.register(spec)
+
+    def invoke(
+        self,
+        function: str,
+        event: Any = None,
+        *,
+        payload: bytes | None = None,
+        log_tail: bool = False,
+        client_context: Mapping[str, Any] | None = None,
+    ) -> InvokeResult:
+        """Invoke synchronously (RequestResponse); thread-safe. A throttled call returns ``throttled=True``, 429.
+
+        Raises ResourceNotFoundError for an unknown function.
+        """
+        body = payload if payload is not None else json.dumps({} if event is None else event).encode()
+        context = json.dumps(client_context) if client_context is not None else None
+        try:
+            return self._call(self.pool.invoke(function, body, log_tail=log_tail, client_context=context))
+        except TooManyRequestsError as exc:
+            return InvokeResult(status_code=429, payload=exc.body(), function_error=None, throttled=True)
+
+    def invoke_event(self, function: str, event: Any = None) -> None:
+        """Invoke asynchronously (Event): queued, run in the background, retried while throttled."""
+        body = json.dumps({} if event is None else event).encode()
+        self._call(self._on_loop(self.pool.submit_event, function, body))
+
+    def set_reserved_concurrency(self, function: str, reserved: int | None) -> None:
+        """Change a function's ``ReservedConcurrentExecutions`` (None: share the emulator-wide limit)."""
+        self._call(self._on_loop(self.pool.set_reserved_concurrency, function, reserved))
+
+    def environments(self, function: str | None = None) -> list[EnvironmentInfo]:
+        """Live environments (of one function, given its logical id or name), oldest first."""
+        result: list[EnvironmentInfo] = self._call(self._on_loop(self.pool.environments, function))
+        return result
+
+    def prewarm(self, function: str, count: int) -> list[str]:
+        """Start environments of ``function`` until ``count`` are warm (init done); returns their ids."""
+        return self._call(self.pool.prewarm(function, count))
+
+    def freeze_all(self) -> int:
+        """SIGSTOP every idle environment now; returns how many are frozen."""
+        result: int = self._call(self._on_loop(self.pool.freeze_all))
+        return result
+
+    def kill(self, environment_id: str, signum: int = signal.SIGKILL) -> None:
+        """Send ``signum`` to one environment's process group (KeyError if there is no such live environment)."""
+
+        def send() -> None:
+            self.pool.find(environment_id).signal(signum)
+
+        self._call(self._on_loop(send))
+
+    def reclaim_idle(self, older_than_s: float = 0.0) -> int:
+        """Shut down environments idle at least ``older_than_s``; returns how many."""
+        result: int = self._call(self._on_loop(self.pool.reclaim_idle, older_than_s))
+        return result
+
+    def wait_gone(self, environment_id: str, timeout_s: float = 5.0) -> bool:
+        """Block until the environment's process has exited (True) or ``timeout_s`` passed (False)."""
+
+        async def wait() -> bool:
+            env = next((env for env in list(self.pool._processes) if env.id == environment_id), None)
+            if env is None:
+                return True
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(env.exited), timeout_s)
+            return env.exited.done()
+
+        return self._call(wait())

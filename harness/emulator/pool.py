@@ -1,0 +1,306 @@
+"""The scheduler: which environment runs an event, when a new one starts, when a call is throttled, when one dies.
+
+Lambda's rules, kept here and nowhere else: one event at a time per environment; a warm idle environment is reused
+(the most recently used first, so the others age out); a new one starts only when all are busy, up to the
+function's reserved concurrency, else up to the emulator-wide limit; beyond that the call is throttled with
+``TooManyRequestsException``. Idle environments are reclaimed after ``idle_ttl_s`` by a timer per environment
+(no sweeping loop). Everything here runs on the event loop thread; :mod:`harness.emulator.local_lambda` is the
+thread-safe face.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import dataclasses
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness.emulator.environment import Environment, Invocation
+from harness.emulator.errors import ResourceNotFoundError, TooManyRequestsError
+from harness.emulator.lambda_env import function_arn, lambda_environment
+from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
+
+__all__ = ["Pool"]
+
+LOG_TAIL_BYTES = 4096
+PREWARM_PARALLELISM = 4  # inits at once while prewarming: more only queue for the same cores
+
+
+@dataclass
+class _Function:
+    spec: FunctionSpec
+    arn: str
+    environments: set[Environment] = field(default_factory=set)
+    idle: list[Environment] = field(default_factory=list)  # a stack: the most recently used on top
+    in_flight: int = 0
+
+
+class Pool:
+    """All functions and their environments; see the module docstring for the rules."""
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        region: str = "us-east-1",
+        max_environments: int = 1000,
+        idle_ttl_s: float | None = 600.0,
+        freeze: bool = True,
+        init_timeout_s: float = 30.0,
+    ) -> None:
+        if max_environments < 1:
+            raise ValueError(f"max_environments must be at least 1, got {max_environments}")
+        if idle_ttl_s is not None and idle_ttl_s <= 0:
+            raise ValueError(f"idle_ttl_s must be positive (or None to keep environments), got {idle_ttl_s}")
+        self.host = host
+        self.region = region
+        self.max_environments = max_environments
+        self.idle_ttl_s = idle_ttl_s
+        self.freeze = freeze
+        self.init_timeout_s = init_timeout_s
+        self._functions: dict[str, _Function] = {}
+        self._aliases: dict[str, str] = {}
+        self._log_dir = Path(tempfile.mkdtemp(prefix="lambda-logs-"))
+        self._in_flight = 0
+        self._live = 0
+        self._processes: set[Environment] = set()  # every environment not yet exited, retired or not
+        self._events: set[asyncio.Task[None]] = set()
+
+    # --- functions -------------------------------------------------------------------------------------------
+
+    def register(self, spec: FunctionSpec) -> None:
+        fn = _Function(spec, function_arn(spec, self.region))
+        self._functions[spec.name] = fn
+        self._aliases[spec.name] = spec.name
+        self._aliases[spec.physical_name] = spec.name
+        self._aliases[fn.arn] = spec.name
+
+    def specs(self) -> list[FunctionSpec]:
+        return [fn.spec for fn in self._functions.values()]
+
+    def resolve(self, name: str) -> _Function:
+        """The function called ``name``: logical id, physical name or ARN, with an optional ``:$LATEST``."""
+        key = name[: -len(":$LATEST")] if name.endswith(":$LATEST") else name
+        canonical = self._aliases.get(key) or self._aliases.get(key.rsplit(":", 1)[-1])
+        if canonical is None:
+            known = ", ".join(sorted(self._functions)) or "none"
+            raise ResourceNotFoundError(f"Function not found: {name} (functions in this emulator: {known})")
+        return self._functions[canonical]
+
+    # --- invoking --------------------------------------------------------------------------------------------
+
+    async def invoke(
+        self, name: str, payload: bytes, *, log_tail: bool = False, client_context: str | None = None
+    ) -> InvokeResult:
+        """Run one event; raises ResourceNotFoundError or TooManyRequestsError before anything runs."""
+        fn = self.resolve(name)
+        env, cold = await self._acquire(fn)
+        inv = Invocation(payload, fn.arn, client_context)
+        offset = env.log_offset()
+        env.write_log(f"START RequestId: {inv.request_id} Version: $LATEST\n")
+        env.dispatch(inv)
+        try:
+            outcome = await inv.future
+        finally:
+            fn.in_flight -= 1
+            self._in_flight -= 1
+        duration_ms = (time.monotonic() - inv.started) * 1000 if inv.started else 0.0
+        init_ms = env.init_duration_ms if cold else None
+        report = (
+            f"REPORT RequestId: {inv.request_id}\tDuration: {duration_ms:.2f} ms\tMemory Size: {fn.spec.memory_mb} MB"
+        )
+        init_part = f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else ""
+        env.write_log(f"END RequestId: {inv.request_id}\n{report}{init_part}\n")
+        try:
+            parsed = json.loads(outcome.body) if outcome.body else None
+        except ValueError:
+            parsed = outcome.body.decode(errors="replace")
+        tail = env.read_log(offset, LOG_TAIL_BYTES).decode(errors="replace") if log_tail else None
+        return InvokeResult(
+            status_code=200,
+            payload=parsed,
+            raw_payload=outcome.body,
+            function_error=outcome.function_error,
+            log_tail=tail,
+            duration_ms=duration_ms,
+            init_duration_ms=init_ms,
+            cold_start=cold,
+            environment_id=env.id,
+            request_id=inv.request_id,
+        )
+
+    async def _acquire(self, fn: _Function) -> tuple[Environment, bool]:
+        reserved = fn.spec.reserved_concurrency
+        if reserved is not None and fn.in_flight >= reserved:
+            raise TooManyRequestsError(
+                f"{fn.spec.name}: reserved concurrency of {reserved} in use",
+                reason="ReservedFunctionConcurrentInvocationLimitExceeded",
+            )
+        if self._in_flight >= self.max_environments:
+            raise TooManyRequestsError(
+                f"emulator-wide concurrency limit of {self.max_environments} in use",
+                reason="ConcurrentInvocationLimitExceeded",
+            )
+        fn.in_flight += 1
+        self._in_flight += 1
+        while fn.idle:
+            env = fn.idle.pop()
+            if env.state == "idle":
+                env.state = "busy"
+                return env, False
+        if self._live >= self.max_environments:
+            self._evict_one()
+        try:
+            env = await self._start(fn)
+        except BaseException:
+            fn.in_flight -= 1
+            self._in_flight -= 1
+            raise
+        return env, True
+
+    def _evict_one(self) -> None:
+        """Make room for a new environment by reclaiming the longest-idle one (of any function), as Lambda does."""
+        idle = [env for fn in self._functions.values() for env in fn.idle if env.state == "idle"]
+        if idle:
+            min(idle, key=lambda env: env.last_used).terminate("evicted")
+
+    async def _start(self, fn: _Function) -> Environment:
+        env = Environment(
+            fn.spec,
+            env=lambda_environment(fn.spec, region=self.region),
+            log_dir=self._log_dir,
+            freeze=self.freeze,
+            init_timeout_s=self.init_timeout_s,
+            on_idle=self._on_idle,
+            on_gone=self._on_gone,
+        )
+        fn.environments.add(env)
+        self._live += 1
+        self._processes.add(env)
+        env.exited.add_done_callback(lambda _: self._processes.discard(env))
+        try:
+            await env.start(self.host)
+        except BaseException:
+            env.kill("failed to start")
+            raise
+        return env
+
+    def _on_idle(self, env: Environment) -> None:
+        fn = self._functions[env.spec.name]
+        fn.idle.append(env)
+        if self.idle_ttl_s is not None:
+            asyncio.get_running_loop().call_later(self.idle_ttl_s, self._maybe_reclaim, env, env.invocations)
+
+    def _maybe_reclaim(self, env: Environment, invocations: int) -> None:
+        if env.state == "idle" and env.invocations == invocations:
+            self._retire_idle(env, "idle")
+
+    def _on_gone(self, env: Environment) -> None:
+        fn = self._functions[env.spec.name]
+        if env in fn.environments:
+            fn.environments.discard(env)
+            self._live -= 1
+        if env in fn.idle:
+            fn.idle.remove(env)
+
+    def _retire_idle(self, env: Environment, reason: str) -> None:
+        env.terminate(reason)
+
+    # --- operations for the harness ----------------------------------------------------------------------------
+
+    async def prewarm(self, name: str, count: int) -> list[str]:
+        """Start environments until ``count`` are warm and idle (init done); returns their ids."""
+        fn = self.resolve(name)
+        limit = min(fn.spec.reserved_concurrency or self.max_environments, self.max_environments)
+        if count > limit:
+            raise ValueError(f"cannot prewarm {count} environments of {fn.spec.name}: the limit is {limit}")
+        missing = count - len(fn.environments)
+        gate = asyncio.Semaphore(PREWARM_PARALLELISM)
+
+        async def one() -> None:
+            async with gate:
+                env = await self._start(fn)
+                await env.ready
+
+        await asyncio.gather(*(one() for _ in range(max(0, missing))))
+        return [env.id for env in fn.environments if env.state in ("idle", "busy")]
+
+    def set_reserved_concurrency(self, name: str, reserved: int | None) -> None:
+        fn = self.resolve(name)
+        fn.spec = dataclasses.replace(fn.spec, reserved_concurrency=reserved)
+
+    def environments(self, function: str | None = None) -> list[EnvironmentInfo]:
+        now = time.monotonic()
+        functions = [self.resolve(function)] if function is not None else list(self._functions.values())
+        infos = [env.info(now) for fn in functions for env in fn.environments]
+        return sorted(infos, key=lambda info: -info.age_s)
+
+    def find(self, env_id: str) -> Environment:
+        for fn in self._functions.values():
+            for env in fn.environments:
+                if env.id == env_id:
+                    return env
+        raise KeyError(f"no live environment {env_id!r}")
+
+    def freeze_all(self) -> int:
+        idle = [env for fn in self._functions.values() for env in fn.environments if env.state == "idle"]
+        for env in idle:
+            env.freeze()
+        return sum(env.frozen for env in idle)
+
+    def reclaim_idle(self, older_than_s: float) -> int:
+        now = time.monotonic()
+        old = [
+            env
+            for fn in self._functions.values()
+            for env in fn.environments
+            if env.state == "idle" and now - env.last_used >= older_than_s
+        ]
+        for env in old:
+            self._retire_idle(env, "idle")
+        return len(old)
+
+    def pids(self) -> list[int]:
+        """Every process this pool started and has not yet seen exit (for the interpreter-exit safety net)."""
+        return [env.pid for env in self._processes if env.pid]
+
+    async def stop(self, grace_s: float = 0.5) -> None:
+        """Terminate every environment and wait (up to ``grace_s`` plus a little) for them to exit."""
+        for task in list(self._events):
+            task.cancel()
+        everything = list(self._processes)
+        for env in everything:
+            env.terminate("emulator stopping", grace_s)
+        if everything:
+            await asyncio.wait([env.exited for env in everything], timeout=grace_s + 2.0)
+
+    # --- asynchronous (Event) invocations ------------------------------------------------------------------------
+
+    def submit_event(self, name: str, payload: bytes) -> None:
+        """Queue an ``Event`` invocation; throttled ones wait and retry, as Lambda's async queue does."""
+        self.resolve(name)
+        task = asyncio.get_running_loop().create_task(self._run_event(name, payload))
+        self._events.add(task)
+        task.add_done_callback(self._events.discard)
+
+    async def _run_event(self, name: str, payload: bytes) -> None:
+        delay = 0.05
+        while True:
+            try:
+                await self.invoke(name, payload)
+                return
+            except TooManyRequestsError:
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 1.0)
+
+    def log_dir(self) -> Path:
+        return self._log_dir
+
+
+def encode_tail(tail: str) -> str:
+    """Lambda's ``X-Amz-Log-Result``: the last 4 KB of the log, base64."""
+    return base64.b64encode(tail.encode()[-LOG_TAIL_BYTES:]).decode()
