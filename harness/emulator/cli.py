@@ -1,0 +1,122 @@
+"""``harness emulate``: the template's functions behind Lambda's Invoke API and their API Gateway routes.
+
+Like ``sam local start-lambda`` plus ``start-api`` in one process, without Docker, with warm, frozen, concurrent
+execution environments. Bad options exit 2 with a message naming the option.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from harness.emulator.errors import TemplateError
+from harness.emulator.local_lambda import LocalLambda
+from harness.emulator.template import load_template, parse_parameter_overrides
+from harness.emulator.view import LiveView, render_environments
+
+DESCRIPTION = "run the SAM template's functions locally, like Lambda (warm, frozen, concurrent; no Docker)"
+
+
+def _positive(kind: type[float] | type[int]) -> Any:
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        return value
+
+    return parse
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535; 0 picks a free one)")
+    return int(text)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--template", "-t", type=Path, default=Path("template.yaml"), help="SAM template")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    parser.add_argument("--port", type=_port, default=3001, help="Lambda Invoke API port (boto3 endpoint_url)")
+    parser.add_argument("--api-port", type=_port, default=3000, help="API Gateway (HttpApi/Api routes) port")
+    parser.add_argument("--env-vars", "-n", type=Path, help='JSON file: {"Parameters": {...}, "<LogicalId>": {...}}')
+    parser.add_argument(
+        "--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE", help="template parameter values"
+    )
+    parser.add_argument("--idle-ttl", type=_positive(float), default=600.0, help="reclaim environments idle this long")
+    parser.add_argument("--max-environments", type=_positive(int), default=1000, help="emulator-wide concurrency limit")
+    parser.add_argument("--no-freeze", action="store_true", help="leave idle environments running (no SIGSTOP)")
+    parser.add_argument("--no-view", action="store_true", help="no live table, even on a terminal")
+
+
+def _env_vars(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        data = json.loads(path.read_text())
+    except OSError as exc:
+        raise TemplateError(f"--env-vars {path}: cannot read it ({exc.strerror})") from exc
+    except ValueError as exc:
+        raise TemplateError(f"--env-vars {path}: not JSON ({exc})") from exc
+    if not isinstance(data, dict) or not all(isinstance(value, dict) for value in data.values()):
+        raise TemplateError(f'--env-vars {path}: expected {{"Parameters": {{...}}, "<LogicalId>": {{VAR: value}}}}')
+    return data
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        overrides = parse_parameter_overrides(args.parameter_overrides)
+        env_vars = _env_vars(args.env_vars)
+        loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars)
+    except TemplateError as exc:
+        print(f"harness emulate: {exc}", file=sys.stderr)
+        return 2
+    lam = LocalLambda(
+        loaded.functions,
+        routes=loaded.routes,
+        host=args.host,
+        region=loaded.region,
+        idle_ttl_s=args.idle_ttl,
+        max_environments=args.max_environments,
+        freeze=not args.no_freeze,
+        serve=True,
+        port=args.port,
+        api_port=args.api_port,
+    )
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        lam.start()
+    except OSError as exc:
+        lam.stop()
+        print(f"harness emulate: cannot listen ({exc.strerror}): pick other --port/--api-port", file=sys.stderr)
+        return 2
+    header = [f"Invoke API   {lam.invoke_api_url}  (boto3: endpoint_url=...; environments: /_emulator/environments)"]
+    if lam.http_api_url:
+        header.append(f"HTTP API     {lam.http_api_url}")
+        header += [f"  {route.method:6} {route.path}  -> {route.function}" for route in loaded.routes]
+    header.append("functions    " + ", ".join(spec.name for spec in loaded.functions))
+    header += [f"skipped      {why}" for why in loaded.skipped]
+    try:
+        if sys.stdout.isatty() and not args.no_view:
+            LiveView(lam.environments, header).run()
+        else:
+            print("\n".join(header), flush=True)
+            threading.Event().wait()  # until Ctrl-C or SIGTERM
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("\n".join(render_environments(lam.environments())[:1]), "- shutting down", flush=True)
+        lam.stop()
+    return 0
