@@ -1,0 +1,34 @@
+"""The application's own errors; the Items API maps each to one HTTP status, in one place."""
+
+from __future__ import annotations
+
+__all__ = ["AppError", "BodyTooLargeError", "IdempotencyKeyReusedError", "InvalidInputError", "ItemNotFoundError"]
+
+
+class AppError(Exception):
+    """Base class of the errors the application raises on purpose."""
+
+
+class InvalidInputError(AppError, ValueError):
+    """A path, query, header or body value is invalid; ``field`` names it, the message says what is allowed."""
+
+    def __init__(self, field: str, problem: str, *, errors: list[dict[str, str]] | None = None) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.errors = errors or [{"field": field, "message": problem}]
+
+
+class BodyTooLargeError(InvalidInputError):
+    """The request body is larger than the API accepts (413, before any parsing)."""
+
+
+class ItemNotFoundError(AppError, LookupError):
+    """No item has this id (never created, or deleted)."""
+
+    def __init__(self, item_id: int) -> None:
+        super().__init__(f"item {item_id} not found")
+        self.item_id = item_id
+
+
+class IdempotencyKeyReusedError(AppError):
+    """An ``Idempotency-Key`` was sent again with a different body: replaying the first answer would be wrong."""

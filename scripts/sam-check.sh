@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The template's checks, offline: `sam validate --lint`, cfn-lint with the serverless rules, and `sam build`.
+# SAM CLI pins its own boto3 and cfn-lint, so it lives in its own venv (.venv-sam, from requirements/sam.txt).
+# No AWS account is needed: a dummy region and credentials keep the tools from looking for one.
+# `sam build` needs python3.13 (the template's runtime) on PATH; when none is found it is skipped with a note,
+# and the script still fails on any real failure of the other checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+VENV=.venv-sam
+STAMP="$VENV/.installed"
+
+if [ ! -f "$STAMP" ] || [ requirements/sam.txt -nt "$STAMP" ]; then
+  echo "==> creating $VENV (SAM CLI and cfn-lint-serverless, pinned in requirements/sam.txt)"
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt 2>&1 \
+    | grep -v "^WARNING: Location" || true
+  "$VENV/bin/sam" --version >/dev/null  # fail here, clearly, if the install did not work
+  touch "$STAMP"
+fi
+
+export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
+export SAM_CLI_TELEMETRY=0 SAM_CLI_DISABLE_UPDATE_CHECK=1
+unset AWS_PROFILE
+
+echo "==> sam validate --lint"
+"$VENV/bin/sam" validate --lint --template-file template.yaml
+
+echo "==> cfn-lint template.yaml -a cfn_lint_serverless.rules"
+"$VENV/bin/cfn-lint" template.yaml -a cfn_lint_serverless.rules
+
+# Find a Python 3.13 the way a user's machine may have one: on PATH, or installed (not selected) by pyenv.
+find_python313() {
+  local candidate prefix
+  candidate="$(command -v python3.13 || true)"
+  if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
+    dirname "$candidate"
+    return 0
+  fi
+  if command -v pyenv >/dev/null 2>&1; then
+    for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$' | sort -rV); do
+      prefix="$(pyenv prefix "$version" 2>/dev/null || true)"
+      if [ -x "$prefix/bin/python3.13" ]; then
+        echo "$prefix/bin"
+        return 0
+      fi
+    done
+  fi
+  return 1
+}
+
+if python_dir="$(find_python313)"; then
+  echo "==> sam build (python3.13 from $python_dir)"
+  PATH="$python_dir:$PATH" "$VENV/bin/sam" build --template-file template.yaml
+else
+  echo "SKIPPED sam build: it needs Python 3.13 (the template's runtime) and none was found on PATH or in pyenv."
+  echo "        Install one (e.g. 'pyenv install 3.13', or your OS package python3.13) and run this script again."
+fi
+echo "==> SAM checks passed"
