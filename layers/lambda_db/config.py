@@ -202,7 +202,7 @@ class DatabaseConfig:
     def _validate_url(self, url: str) -> None:
         try:
             parsed = make_url(url)
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:
             # The URL may hold a password: say what is wrong without echoing it.
             raise ConfigurationError(
                 f"{DATABASE_URL} is not a URL SQLAlchemy can parse; expected "

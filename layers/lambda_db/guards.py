@@ -25,8 +25,8 @@ __all__ = ["Leak", "LeakTracker", "check_pid", "record_pid"]
 
 PID_KEY = "lambda_db.pid"
 STACK_DEPTH = 6
-# Frames from these packages say nothing about where the application took the connection.
-_SKIPPED = (os.sep + "sqlalchemy" + os.sep, os.sep + "lambda_db" + os.sep, os.sep + "contextlib.py")
+# Frames from these modules say nothing about where the application took the connection.
+_SKIPPED_MODULES = ("sqlalchemy.", "lambda_db.", "contextlib")
 
 
 def record_pid(record: ConnectionPoolEntry) -> None:
@@ -52,9 +52,9 @@ def _short_stack() -> tuple[str, ...]:
     frames: list[str] = []
     frame = sys._getframe(2)
     while frame is not None and len(frames) < STACK_DEPTH:
-        filename = frame.f_code.co_filename
-        if not any(part in filename for part in _SKIPPED):
-            frames.append(f"{filename}:{frame.f_lineno} in {frame.f_code.co_name}")
+        module = str(frame.f_globals.get("__name__", ""))
+        if not module.startswith(_SKIPPED_MODULES):
+            frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
         frame = frame.f_back  # type: ignore[assignment]
     return tuple(frames)
 

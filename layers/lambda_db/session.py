@@ -59,11 +59,23 @@ def read_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
 
     Each statement is its own transaction, so a multi-statement read does not see one snapshot; use
     :func:`connect_scope` when that matters.
+
+    We flip psycopg2's ``autocommit`` attribute (a client-side flag, no round trip) rather than use
+    ``execution_options(isolation_level="AUTOCOMMIT")``: on return SQLAlchemy restores the isolation level, and
+    psycopg2 then sends ``SET default_transaction_isolation TO DEFAULT`` - one round trip per read. With the flag
+    on, SQLAlchemy's rollback at return is a no-op in psycopg2, which sends ROLLBACK only inside a transaction.
     """
     with stats.timed(keys.DB_TIME_MS):
         connection = _checkout(engine, stats)
         with connection, _lost_connection(stats):
-            yield connection.execution_options(isolation_level="AUTOCOMMIT")
+            dbapi_connection = connection.connection.dbapi_connection
+            assert dbapi_connection is not None
+            dbapi_connection.autocommit = True
+            try:
+                yield connection
+            finally:
+                if not dbapi_connection.closed:
+                    dbapi_connection.autocommit = False
 
 
 @contextmanager

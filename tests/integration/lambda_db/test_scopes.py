@@ -1,0 +1,122 @@
+"""The three scopes against a real server: commit, rollback, autocommit reads, and the errors they raise."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Integer, String, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from harness.postgres import EmbeddedPostgres
+from lambda_db import DatabaseUnavailableError, PoolTimeoutError
+from tests.conftest import TestDatabase
+from tests.integration.lambda_db.conftest import MakeDatabase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Item(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+def _count(database: TestDatabase) -> int:
+    return int(database.server.execute("SELECT count(*) FROM items", database=database.name)[0][0])
+
+
+def test_session_commits_on_success_and_rolls_back_on_error(
+    make_database: MakeDatabase, database: TestDatabase
+) -> None:
+    db = make_database()
+    Base.metadata.create_all(db.engine)
+    with db.session() as session:
+        session.add(Item(name="kept"))
+
+    def failing_unit_of_work() -> None:
+        with db.session() as session:
+            session.add(Item(name="discarded"))
+            session.flush()
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        failing_unit_of_work()
+    assert _count(database) == 1
+    assert db.pool_status()["checked_out"] == 0
+
+
+def test_connect_commits_on_success_and_rolls_back_on_error(
+    make_database: MakeDatabase, database: TestDatabase
+) -> None:
+    db = make_database()
+    Base.metadata.create_all(db.engine)
+    with db.connect() as conn:
+        conn.execute(text("INSERT INTO items (name) VALUES ('kept')"))
+
+    def failing_unit_of_work() -> None:
+        with db.connect() as conn:
+            conn.execute(text("INSERT INTO items (name) VALUES ('discarded')"))
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        failing_unit_of_work()
+    assert _count(database) == 1
+
+
+def test_read_sends_no_begin_and_no_rollback(make_database: MakeDatabase, database: TestDatabase) -> None:
+    if not isinstance(database.server, EmbeddedPostgres):
+        pytest.skip("reads the embedded server's statement log")
+    database.server.execute(f"ALTER DATABASE \"{database.name}\" SET log_statement = 'all'")
+    db = make_database()
+    for _ in range(3):
+        with db.read() as conn:
+            assert conn.execute(text("SELECT 42")).scalar_one() == 42
+    db.dispose()
+    mine = [line for line in database.server.log_lines() if db.config.application_name in line and "statement:" in line]
+    statements = [line.split("statement:", 1)[1].strip() for line in mine]
+    warm = statements[statements.index("SELECT 42") :]  # after the dialect's first-connect queries
+    assert warm == ["SELECT 42"] * 3  # no BEGIN, ROLLBACK, or SET of the isolation level around them
+
+
+def test_read_in_a_transaction_scope_would_send_begin(make_database: MakeDatabase, database: TestDatabase) -> None:
+    """The control for the test above: the same log does show BEGIN for a transactional scope."""
+    if not isinstance(database.server, EmbeddedPostgres):
+        pytest.skip("reads the embedded server's statement log")
+    database.server.execute(f"ALTER DATABASE \"{database.name}\" SET log_statement = 'all'")
+    db = make_database()
+    with db.connect() as conn:
+        conn.execute(text("SELECT 43"))
+    db.dispose()
+    mine = [line for line in database.server.log_lines() if db.config.application_name in line and "statement:" in line]
+    assert any(line.rstrip().endswith("BEGIN") for line in mine)
+
+
+def test_pool_timeout_is_a_database_unavailable_error(make_database: MakeDatabase) -> None:
+    db = make_database(pool_mode="single", pool_timeout_s=0.1)
+    with db.read(), pytest.raises(PoolTimeoutError, match="no pooled connection became free") as raised, db.read():
+        pass
+    assert isinstance(raised.value, DatabaseUnavailableError)
+    assert raised.value.retry_after_s >= 1
+    assert db.get_stats()["pool_timeouts_num"] == 1
+
+
+def test_server_connections_counts_this_environment(make_database: MakeDatabase) -> None:
+    db = make_database(pool_mode="single")
+    status = db.server_connections()
+    assert status["count"] == 1  # the connection that asked
+    assert status["by_state"] == {"active": 1}
+    assert status["application_name"] == db.config.application_name
+
+
+def test_warm_reads_open_no_new_connection(make_database: MakeDatabase, database: TestDatabase) -> None:
+    db = make_database(pool_mode="single")
+    with db.read() as conn:
+        conn.execute(text("SELECT 1"))
+    db.pop_stats()
+    for _ in range(5):
+        with db.read() as conn:
+            conn.execute(text("SELECT 1"))
+    stats = db.get_stats()
+    assert (stats["connections_opened_num"], stats["checkouts_num"], stats["pings_num"]) == (0, 5, 0)
+    assert database.connections(db.config.application_name) == 1
