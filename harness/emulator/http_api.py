@@ -33,7 +33,7 @@ class HttpApi:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def handle(self, request: HttpRequest, conn: HttpConnection) -> None:
-        if int(request.headers.get("content-length", "0") or 0) > MAX_API_PAYLOAD:
+        if request.too_large:
             conn.respond(413, b'{"message": "Request Entity Too Large"}', {"Content-Type": "application/json"})
             return
         matched = apigw.match_route(self._routes, request.method, request.path)

@@ -29,6 +29,7 @@ class HttpRequest:
     headers: dict[str, str]
     body: bytes = b""
     keep_alive: bool = True
+    too_large: bool = False  # the body was over the server's limit and was read and thrown away
 
     @property
     def path(self) -> str:
@@ -127,6 +128,14 @@ class HttpConnection(asyncio.Protocol):
                 if not self._parse_chunks(pending):
                     return
                 body = bytes(pending.chunks)
+            elif pending.request.too_large:
+                # Read what the client sends and drop it, so it is still listening when the 413 comes.
+                dropped = min(len(self._buffer), pending.length)
+                del self._buffer[:dropped]
+                pending.length -= dropped
+                if pending.length > 0:
+                    return
+                body = b""
             else:
                 if len(self._buffer) < pending.length:
                     return
@@ -170,13 +179,8 @@ class HttpConnection(asyncio.Protocol):
             self._fail(400, "Content-Length is not a number")
             return False
         if length > self._max_body:
-            # Answer now with the caller's own 413 rather than reading megabytes we will refuse.
-            self._in_flight = True
-            self._keep_alive = False
-            self._handler(HttpRequest(request.method, request.target, headers, b"", keep_alive=False), self)
-            if self.transport is not None and not self.closed:
-                self.transport.close()
-            return False
+            request.too_large = True
+            request.keep_alive = False
         self._pending = _Pending(request, length)
         return True
 

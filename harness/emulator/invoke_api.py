@@ -72,8 +72,7 @@ class InvokeApi:
         self._pool.resolve(name)  # 404 before looking at the payload, as Lambda does
         kind = request.headers.get("x-amz-invocation-type", "RequestResponse")
         limit = MAX_EVENT_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
-        declared = int(request.headers.get("content-length", "0") or 0)
-        if declared > limit or len(request.body) > limit:
+        if request.too_large or len(request.body) > limit:
             raise RequestTooLargeError(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
         payload = request.body or b"{}"
         try:

@@ -1,0 +1,63 @@
+"""Fixtures for the emulator's integration tests: real awslambdaric processes running tiny handlers."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.emulator import FunctionSpec, LocalLambda
+
+FIXTURES = Path(__file__).parent / "fixtures"
+BASIC = FIXTURES / "basic"
+
+
+def spec(name: str, handler: str, **options: Any) -> FunctionSpec:
+    """A function from the ``basic`` fixture directory."""
+    return FunctionSpec(name, options.pop("code_uri", BASIC), handler, **options)
+
+
+@pytest.fixture
+def make_lambda() -> Iterator[Callable[..., LocalLambda]]:
+    """Start a LocalLambda with the given specs and options; every one started is stopped after the test."""
+    started: list[LocalLambda] = []
+
+    def make(*specs: FunctionSpec, **options: Any) -> LocalLambda:
+        lam = LocalLambda(specs, **options).start()
+        started.append(lam)
+        return lam
+
+    yield make
+    for lam in started:
+        lam.stop()
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """Poll ``condition`` until true or ``timeout_s`` passed (for state that changes asynchronously)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def in_background(fn: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
+    """Run ``fn`` in a thread; its result lands in the returned list."""
+    box: list[Any] = []
+    thread = threading.Thread(target=lambda: box.append(fn()))
+    thread.start()
+    return thread, box
+
+
+def process_state(pid: int) -> str | None:
+    """The kernel's one-letter state of ``pid`` (``T`` = stopped), or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[0]
