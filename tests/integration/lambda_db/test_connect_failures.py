@@ -1,0 +1,142 @@
+"""Connect-time trouble: a full server (retried, then 503), and a rotated secret (re-fetched, no error)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import psycopg2
+import pytest
+from moto.server import ThreadedMotoServer
+from sqlalchemy import text
+
+from harness.postgres import EmbeddedPostgres, PostgresServer
+from lambda_db import Database, DatabaseConfig, DatabaseUnavailableError
+from tests.conftest import TestDatabase
+from tests.integration.lambda_db.conftest import FakeContext
+
+SECRETS_NOT_LOGGED = "the secret's password must never reach output"
+
+
+@pytest.fixture
+def full_server() -> Iterator[tuple[EmbeddedPostgres, list[Any]]]:
+    """A server with room for two application connections, both taken."""
+    with EmbeddedPostgres(max_connections=5, log_connections=False) as pg:
+        pg.create_role("app", "pw")
+        held = [
+            psycopg2.connect(host=pg.host, port=pg.port, user="app", password="pw", dbname="postgres") for _ in range(2)
+        ]
+        yield pg, held
+        for conn in held:
+            conn.close()
+
+
+def _database(pg: PostgresServer, **options: Any) -> Database:
+    return Database(DatabaseConfig(url=pg.url(user="app", password="pw"), application_name="full-test", **options))
+
+
+def test_full_server_is_retried_then_reported_unavailable(full_server: tuple[EmbeddedPostgres, list[Any]]) -> None:
+    pg, _ = full_server
+    db = _database(pg, connect_retry_max_s=0.3)
+    with pytest.raises(DatabaseUnavailableError, match="remaining connection slots are reserved") as raised:
+        db.server_connections()
+    assert raised.value.retry_after_s >= 1
+    stats = db.get_stats()
+    assert stats["retries_num"] >= 1
+    assert stats["connect_errors_num"] == stats["retries_num"] + 1
+    db.dispose()
+
+
+def test_a_slot_freed_during_the_retries_lets_the_connect_succeed(
+    full_server: tuple[EmbeddedPostgres, list[Any]],
+) -> None:
+    pg, held = full_server
+    db = _database(pg, connect_retry_max_s=30.0)
+
+    def free_a_slot_after_the_first_refusal() -> None:
+        while db.get_stats()["retries_num"] < 1:
+            time.sleep(0.005)
+        held.pop().close()
+
+    helper = threading.Thread(target=free_a_slot_after_the_first_refusal)
+    helper.start()
+    with db.read() as conn:
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+    helper.join()
+    assert db.get_stats()["retries_num"] >= 1
+    db.dispose()
+
+
+def test_no_retry_once_the_invocation_has_no_time_left(full_server: tuple[EmbeddedPostgres, list[Any]]) -> None:
+    pg, _ = full_server
+    db = _database(pg, connect_retry_max_s=30.0)
+
+    @db.handler
+    def handler(event: Any, context: Any) -> int:
+        with db.read() as conn:
+            return int(conn.execute(text("SELECT 1")).scalar_one())
+
+    with pytest.raises(DatabaseUnavailableError):
+        handler({}, FakeContext(remaining_ms=400))  # less than the safety margin: no time for a retry
+    db.dispose()
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield endpoint
+    server.stop()
+
+
+def test_rotated_secret_is_fetched_again_and_warm_environment_keeps_working(
+    moto_endpoint: str,
+    database: TestDatabase,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # GIVEN a role of its own (the shared app role's password must not change under other tests)
+    role, old_password = f"rot_{uuid.uuid4().hex[:8]}", "old-" + secrets.token_hex(8)
+    database.server.create_role(role, old_password)
+    server = database.server
+    secret = {"host": server.host, "port": server.port, "username": role, "dbname": database.name}
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name=role, SecretString=json.dumps({**secret, "password": old_password}))["ARN"]
+    db = Database(DatabaseConfig(secret_arn=arn, application_name=f"rot:{role}", ping_after_idle_s=0.0))
+
+    @db.handler
+    def handler(event: Any, context: Any) -> int:
+        with db.read() as conn:
+            return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    first = handler({}, FakeContext())
+    # WHEN the secret is rotated: new password on the server and in Secrets Manager, old one cached by us
+    new_password = "new-" + secrets.token_hex(8)
+    server.set_password(role, new_password)
+    client.put_secret_value(SecretId=arn, SecretString=json.dumps({**secret, "password": new_password}))
+    # THEN the warm connection keeps working ...
+    assert handler({}, FakeContext()) == first
+    # ... and when it must reconnect, the stale cached password fails once, the secret is re-fetched, no error
+    assert database.server.terminate_backends(application_prefix="rot:") == 1
+    assert handler({}, FakeContext()) != first
+    invocations = [record.lambda_db for record in caplog.records if record.getMessage() == "lambda_db invocation"]
+    assert [stats["secret_refreshes_num"] for stats in invocations] == [0, 0, 1]
+    output = capfd.readouterr().out + caplog.text
+    assert old_password not in output, SECRETS_NOT_LOGGED
+    assert new_password not in output, SECRETS_NOT_LOGGED
+    db.dispose()
