@@ -101,7 +101,7 @@ def test_a_runtime_that_exits_mid_invocation_is_a_runtime_exit_error(make_lambda
 def test_standard_lambda_variables_are_set_and_log_streams_are_per_environment(make_lambda):
     fn = spec("Env", "app.environ", env={"CUSTOM": "from-spec"}, memory_mb=512, function_name="env-fn")
     lam = make_lambda(fn, region="eu-west-1")
-    first, second = lam.prewarm("Env", 2)
+    lam.prewarm("Env", 2)
 
     env_a = lam.invoke("Env").payload
     barrier = threading.Barrier(2)

@@ -11,6 +11,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from harness.emulator import LocalLambda
 from tests.integration.emulator.conftest import FIXTURES, in_background, spec, wait_until
 
 
@@ -31,7 +32,7 @@ def client(served):
         endpoint_url=served.invoke_api_url,
         region_name="us-east-1",
         aws_access_key_id="test",
-        aws_secret_access_key="test",  # noqa: S106
+        aws_secret_access_key="test",
         config=Config(retries={"total_max_attempts": 1}),
     )
 
@@ -125,17 +126,13 @@ def test_environments_route_lists_them_as_json(client, served):
     assert listed[0]["pid"] > 0
 
 
-def test_template_functions_are_served_under_their_logical_id(make_lambda):
-    lam = make_lambda()
-    lam.stop()
-    from harness.emulator import LocalLambda
-
+def test_template_functions_are_served_under_their_logical_id():
     with LocalLambda.from_template(FIXTURES / "template.yaml", serve=True) as served:
         client = boto3.client(
             "lambda",
             endpoint_url=served.invoke_api_url,
             region_name="us-east-1",
             aws_access_key_id="test",
-            aws_secret_access_key="test",  # noqa: S106
+            aws_secret_access_key="test",
         )
         assert json.loads(client.invoke(FunctionName="LayerFunction")["Payload"].read()) == "from the layer"
