@@ -1,0 +1,145 @@
+"""Items API: the routes of an HTTP API on one Lambda function, and the one place errors become HTTP statuses.
+
+The database is built at module scope (once per execution environment, connecting on first use); every request
+runs in one scope of it: ``db.session()`` for a write (one transaction), ``db.read()`` for a read (autocommit).
+The SQL lives in :mod:`app_model.items`.
+"""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+
+from app_model import (
+    BodyTooLargeError,
+    IdempotencyKeyReusedError,
+    InvalidInputError,
+    ItemNotFoundError,
+    idempotency,
+    items,
+    schemas,
+)
+from app_model.schemas import ItemIn
+from lambda_db import DatabaseUnavailableError, get_database
+
+logger = Logger()
+db = get_database()
+app = APIGatewayHttpResolver()
+
+
+def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers=headers)
+
+
+# -- routes -------------------------------------------------------------------------------------------------------
+@app.post("/items")
+def create_item() -> Response[str]:
+    """Create an item; with ``Idempotency-Key`` a retry gets the first answer (``Idempotent-Replayed: true``)."""
+    event = app.current_event
+    key = schemas.parse_idempotency_key(event.headers.get("idempotency-key"))
+    data = schemas.parse_body(ItemIn, event.decoded_body)
+    with db.session() as session:
+        replay = idempotency.claim_key(session, key, idempotency.fingerprint(data.model_dump_json())) if key else None
+        if replay is None:
+            item = items.create_item(session, data)
+            if key:
+                idempotency.store_response(session, key, HTTPStatus.CREATED, item)
+    if replay is not None:
+        return _json(replay.status_code, replay.body, {"Idempotent-Replayed": "true"})
+    return _json(HTTPStatus.CREATED, item, {"Location": f"/items/{item['id']}"})
+
+
+@app.get("/items")
+def list_items() -> dict[str, Any]:
+    """A page of items in id order; pass ``next_cursor`` back as ``cursor`` for the next one."""
+    event = app.current_event
+    limit = schemas.parse_limit(event.get_query_string_value("limit"))
+    after = schemas.decode_cursor(event.get_query_string_value("cursor"))
+    with db.read() as conn:
+        return items.list_items(conn, limit=limit, after=after)
+
+
+@app.get("/items/<id>")
+def get_item(id: str) -> dict[str, Any]:
+    """One item, or 404."""
+    item_id = schemas.parse_item_id(id)
+    with db.read() as conn:
+        return items.get_item(conn, item_id)
+
+
+@app.put("/items/<id>")
+def replace_item(id: str) -> dict[str, Any]:
+    """Replace every field of an item, or 404."""
+    item_id = schemas.parse_item_id(id)
+    data = schemas.parse_body(ItemIn, app.current_event.decoded_body)
+    with db.session() as session:
+        return items.replace_item(session, item_id, data)
+
+
+@app.delete("/items/<id>")
+def delete_item(id: str) -> Response[str]:
+    """Delete an item (204), or 404."""
+    item_id = schemas.parse_item_id(id)
+    with db.session() as session:
+        items.delete_item(session, item_id)
+    return Response(HTTPStatus.NO_CONTENT, content_types.APPLICATION_JSON, "")
+
+
+@app.get("/health")
+def health() -> dict[str, Any]:
+    """The pool, this environment's counters and the server's connections for this function, side by side."""
+    server = db.server_connections()  # first, so the pool below shows its connection back in the pool
+    return {"status": "ok", "pool": db.pool_status(), "stats": db.get_stats(), "server_connections": server}
+
+
+# -- errors: mapped once ------------------------------------------------------------------------------------------
+def invalid_input(error: InvalidInputError) -> Response[str]:
+    status = HTTPStatus.REQUEST_ENTITY_TOO_LARGE if isinstance(error, BodyTooLargeError) else HTTPStatus.BAD_REQUEST
+    return _json(status, {"message": str(error), "field": error.field, "errors": error.errors})
+
+
+def not_found(error: ItemNotFoundError) -> Response[str]:
+    return _json(HTTPStatus.NOT_FOUND, {"message": str(error)})
+
+
+def key_reused(error: IdempotencyKeyReusedError) -> Response[str]:
+    return _json(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": str(error), "field": "Idempotency-Key"})
+
+
+def unavailable(error: DatabaseUnavailableError) -> Response[str]:
+    logger.warning("database unavailable", extra={"error": str(error), "retry_after_s": error.retry_after_s})
+    body = {"message": "the database is busy or unreachable; retry later"}
+    return _json(HTTPStatus.SERVICE_UNAVAILABLE, body, {"Retry-After": str(error.retry_after_s)})
+
+
+def unexpected(error: Exception) -> Response[str]:
+    logger.exception("unhandled error", extra={"error_type": type(error).__name__})
+    return _json(HTTPStatus.INTERNAL_SERVER_ERROR, {"message": "internal error", "request_id": _request_id()})
+
+
+# Most specific first is not needed: the resolver walks the exception's MRO, so Exception is only the fallback.
+for _error, _handler in (
+    (InvalidInputError, invalid_input),
+    (ItemNotFoundError, not_found),
+    (IdempotencyKeyReusedError, key_reused),
+    (DatabaseUnavailableError, unavailable),
+    (Exception, unexpected),
+):
+    app.exception_handler(_error)(_handler)
+
+
+def _request_id() -> str | None:
+    context = app.lambda_context
+    return getattr(context, "aws_request_id", None)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@db.handler
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Entry point (``app.lambda_handler``)."""
+    return app.resolve(event, context)

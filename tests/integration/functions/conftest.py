@@ -1,0 +1,114 @@
+"""Fixtures for invoking the SAM functions in-process, with the repository's event files, on a real Postgres.
+
+Each test gets a fresh database (migrated), a fresh ``Database`` (the layer caches one per process, so the cache is
+emptied) and a freshly imported ``app`` module, exactly as a new execution environment would.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine
+
+import lambda_db.database
+from app_model import migrate
+from tests.conftest import TestDatabase
+
+REPO = Path(__file__).resolve().parents[3]
+EVENTS = REPO / "events"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    """``events/<name>.json``, the file ``sam local invoke -e`` would send."""
+    event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
+    return event
+
+
+@dataclass
+class LambdaContext:
+    """The context object the Lambda runtime passes: the attributes Powertools and the layer read."""
+
+    function_name: str = "ItemsFunction"
+    memory_limit_in_mb: int = 512
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    log_stream_name: str = "2026/11/24/[$LATEST]0123456789abcdef0123456789abcdef"
+
+    @property
+    def invoked_function_arn(self) -> str:
+        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 15_000
+
+
+@dataclass
+class Function:
+    """A function's freshly imported ``app`` module and a way to invoke it like the runtime does."""
+
+    module: ModuleType
+    application_name: str
+
+    def invoke(self, event: dict[str, Any] | str) -> Any:
+        payload = load_event(event) if isinstance(event, str) else event
+        name = self.module.__name__.split(".")[0].title() + "Function"  # items.app -> ItemsFunction
+        return self.module.lambda_handler(payload, LambdaContext(function_name=name))
+
+
+def set_database_env(monkeypatch: pytest.MonkeyPatch, url: str, pool_mode: str, application_name: str) -> None:
+    """The variables the template sets, pointed at the test database."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("DB_SECRET_ARN", "")
+    monkeypatch.setenv("DB_POOL_MODE", pool_mode)
+    monkeypatch.setenv("DB_APPLICATION_NAME", application_name)
+    monkeypatch.setenv("DB_SIGTERM_DISPOSE", "false")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "serverless-sqlalchemy-test")
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "ServerlessSqlalchemyTest")
+
+
+def import_fresh(module_name: str) -> ModuleType:
+    """Import ``module_name`` anew, as a cold start does (module scope runs again)."""
+    sys.modules.pop(module_name, None)
+    return importlib.import_module(module_name)
+
+
+@pytest.fixture
+def migrated(database: TestDatabase) -> TestDatabase:
+    """The test's database with the application's schema."""
+    engine = create_engine(database.url)
+    try:
+        migrate(engine)
+    finally:
+        engine.dispose()
+    return database
+
+
+@pytest.fixture
+def load_function(monkeypatch: pytest.MonkeyPatch, migrated: TestDatabase) -> Iterator[Callable[..., Function]]:
+    """``load_function("items", pool_mode="single")``: the function's ``app`` on the test's migrated database."""
+    loaded: list[Function] = []
+
+    def load(name: str, *, pool_mode: str = "single", url: str | None = None) -> Function:
+        monkeypatch.setattr(lambda_db.database, "_databases", {})
+        application_name = f"{name}:{uuid.uuid4().hex[:8]}"
+        set_database_env(monkeypatch, url or migrated.url, pool_mode, application_name)
+        function = Function(import_fresh(f"{name}.app"), application_name)
+        loaded.append(function)
+        return function
+
+    yield load
+    for function in loaded:
+        function.module.db.dispose()
+
+
+def count_rows(database: TestDatabase, table: str) -> int:
+    """Rows in ``table``, counted by the superuser outside the functions' connections."""
+    return int(database.server.execute(f"SELECT count(*) FROM {table}", database=database.name)[0][0])

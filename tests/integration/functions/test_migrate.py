@@ -1,0 +1,161 @@
+"""Schema migrations: idempotent, safe concurrently, the same through the handler and the custom resource."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, inspect
+
+from app_model import LATEST_VERSION, migrate
+from app_model.tables import Base
+from lambda_db import DatabaseUnavailableError
+from tests.conftest import TestDatabase
+from tests.integration.functions.conftest import Function, load_event
+
+VERSIONS = list(range(1, LATEST_VERSION + 1))
+
+
+def test_migrate_twice_applies_once(database: TestDatabase) -> None:
+    engine = create_engine(database.url)
+    try:
+        assert migrate(engine) == VERSIONS
+        assert migrate(engine) == []
+    finally:
+        engine.dispose()
+    ledger = database.server.execute("SELECT version FROM schema_migrations ORDER BY 1", database=database.name)
+    assert [version for (version,) in ledger] == VERSIONS
+
+
+def test_concurrent_migrations_apply_each_step_once(database: TestDatabase) -> None:
+    runners = 4
+    barrier = threading.Barrier(runners)
+    applied: list[list[int]] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        engine = create_engine(database.url)
+        try:
+            barrier.wait(timeout=30)
+            applied.append(migrate(engine))
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=run) for _ in range(runners)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert sorted(applied) == [[]] * (runners - 1) + [VERSIONS]
+
+
+def test_the_migrations_create_what_the_orm_maps(database: TestDatabase) -> None:
+    engine = create_engine(database.url)
+    try:
+        migrate(engine)
+        inspector = inspect(engine)
+        for table in Base.metadata.sorted_tables:
+            in_database = {column["name"] for column in inspector.get_columns(table.name)}
+            assert in_database == set(table.columns.keys()), table.name
+    finally:
+        engine.dispose()
+
+
+def test_the_handler_migrates_a_fresh_database(load_function: Callable[..., Function], database: TestDatabase) -> None:
+    # load_function migrates first; start again from an empty schema to see the handler do it
+    database.server.execute(
+        "DROP TABLE ingested_messages, idempotency_keys, items, schema_migrations", database=database.name
+    )
+    migrate_function = load_function("migrate")
+
+    assert migrate_function.invoke("migrate_invoke") == {"applied": VERSIONS, "version": LATEST_VERSION}
+    assert migrate_function.invoke("migrate_invoke") == {"applied": [], "version": LATEST_VERSION}
+
+
+class _CloudFormation(http.server.BaseHTTPRequestHandler):
+    """Stands in for the pre-signed S3 URL: records what the custom resource PUTs."""
+
+    received: list[dict[str, Any]]
+
+    def do_PUT(self) -> None:
+        length = int(self.headers["Content-Length"])
+        self.received.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def response_url() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+    handler = type("Handler", (_CloudFormation,), {"received": received})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/presigned", received
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("request_type", ["create", "update"])
+def test_custom_resource_migrates_and_answers_success(
+    load_function: Callable[..., Function],
+    response_url: tuple[str, list[dict[str, Any]]],
+    request_type: str,
+) -> None:
+    url, received = response_url
+    event = load_event(f"migrate_custom_resource_{request_type}")
+    event["ResponseURL"] = url
+
+    load_function("migrate").invoke(event)
+
+    assert len(received) == 1
+    answer = received[0]
+    assert answer["Status"] == "SUCCESS"
+    assert answer["PhysicalResourceId"] == "schema-migrations"
+    assert answer["RequestId"] == event["RequestId"]
+    assert answer["Data"]["Version"] == str(LATEST_VERSION)
+
+
+def test_custom_resource_delete_keeps_the_tables(
+    load_function: Callable[..., Function],
+    migrated: TestDatabase,
+    response_url: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, received = response_url
+    event = load_event("migrate_custom_resource_delete")
+    event["ResponseURL"] = url
+
+    load_function("migrate").invoke(event)
+
+    assert [answer["Status"] for answer in received] == ["SUCCESS"]
+    assert migrated.server.execute("SELECT to_regclass('items') IS NOT NULL", database=migrated.name) == [(True,)]
+
+
+def test_custom_resource_failure_is_reported_to_cloudformation(
+    load_function: Callable[..., Function],
+    monkeypatch: pytest.MonkeyPatch,
+    response_url: tuple[str, list[dict[str, Any]]],
+) -> None:
+    url, received = response_url
+    event = load_event("migrate_custom_resource_create")
+    event["ResponseURL"] = url
+    monkeypatch.setenv("DB_CONNECT_RETRY_MAX_S", "0")
+    migrate_function = load_function("migrate", url="postgresql://app:hunter2-pw@127.0.0.1:9/nowhere")
+
+    with pytest.raises(DatabaseUnavailableError):
+        migrate_function.invoke(event)
+
+    assert len(received) == 1
+    assert received[0]["Status"] == "FAILED"
+    assert "hunter2-pw" not in received[0]["Reason"]
