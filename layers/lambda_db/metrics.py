@@ -32,21 +32,33 @@ def layer_logger() -> Logger:
     return Logger(service=os.environ.get(POWERTOOLS_SERVICE_NAME) or DEFAULT_SERVICE)
 
 
+# Always sent, so dashboards have a data point per invocation; the other counters are sent when non-zero
+# (CloudWatch sums treat a missing point as nothing happened, and each metric costs serialisation time).
+ALWAYS_SENT = ("connections_opened_num", "checkouts_num", "checkout_wait_ms", "db_time_ms")
+
+
 def _unit(key: str) -> MetricUnit:
     return MetricUnit.Milliseconds if key.endswith("_ms") else MetricUnit.Count
 
 
+@cache
+def _metrics(namespace: str, service: str) -> EphemeralMetrics:
+    # One instance, reused: flush_metrics() empties it, and building one per invocation costs measurable time.
+    return EphemeralMetrics(namespace=namespace, service=service)
+
+
 def emit_invocation(stats: Mapping[str, float], **fields: Any) -> None:
-    """One EMF document with every counter, and one log line with the counters and ``fields`` (cold_start...)."""
+    """One EMF document (the core counters and any non-zero one) and one log line with all counters and ``fields``."""
     layer_logger().info("lambda_db invocation", extra={"lambda_db": {**fields, **stats}})
-    metrics = EphemeralMetrics(
-        namespace=os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or DEFAULT_NAMESPACE,
-        service=os.environ.get(POWERTOOLS_SERVICE_NAME) or DEFAULT_SERVICE,
+    metrics = _metrics(
+        os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or DEFAULT_NAMESPACE,
+        os.environ.get(POWERTOOLS_SERVICE_NAME) or DEFAULT_SERVICE,
     )
     if "pool_mode" in fields:
         metrics.add_dimension(name="pool_mode", value=str(fields["pool_mode"]))
     for key, value in stats.items():
-        metrics.add_metric(name=key, unit=_unit(key), value=value)
+        if value or key in ALWAYS_SENT:
+            metrics.add_metric(name=key, unit=_unit(key), value=value)
     metrics.flush_metrics()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,19 @@ class FakeContext:
 
 
 MakeDatabase = Callable[..., Database]
+SETTLE_S = 10.0
+
+
+def settled_connections(database: TestDatabase, application_name: str, expected: int) -> int:
+    """Connections of an application once the count reaches ``expected`` (or SETTLE_S passes).
+
+    A backend leaves ``pg_stat_activity`` a moment after its client says goodbye; waiting for that is not a
+    timing assertion, the count is what is asserted.
+    """
+    deadline = time.monotonic() + SETTLE_S
+    while (count := database.connections(application_name)) != expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return count
 
 
 @pytest.fixture(autouse=True)

@@ -8,12 +8,12 @@ from sqlalchemy import text
 
 from lambda_db import Database
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase
+from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase, settled_connections
 
 INVOCATIONS = 3
 
 
-def _invoke_repeatedly(db: Database, database: TestDatabase) -> tuple[list[int], list[int]]:
+def _invoke_repeatedly(db: Database, database: TestDatabase, *, held_after: int) -> tuple[list[int], list[int]]:
     """Run a handler INVOCATIONS times; return the server backend pid serving each one and connections held after."""
 
     @db.handler
@@ -24,13 +24,13 @@ def _invoke_repeatedly(db: Database, database: TestDatabase) -> tuple[list[int],
     pids, held = [], []
     for _ in range(INVOCATIONS):
         pids.append(handler({}, FakeContext()))
-        held.append(database.connections(db.config.application_name))
+        held.append(settled_connections(database, db.config.application_name, held_after))
     return pids, held
 
 
 def test_single_mode_opens_one_connection_and_holds_it(make_database: MakeDatabase, database: TestDatabase) -> None:
     db = make_database(pool_mode="single")
-    pids, held = _invoke_repeatedly(db, database)
+    pids, held = _invoke_repeatedly(db, database, held_after=1)
     assert len(set(pids)) == 1  # one backend served every invocation
     assert held == [1, 1, 1]
 
@@ -39,7 +39,7 @@ def test_null_pool_opens_one_connection_per_invocation_and_holds_none(
     make_database: MakeDatabase, database: TestDatabase
 ) -> None:
     db = make_database(pool_mode="null")
-    pids, held = _invoke_repeatedly(db, database)
+    pids, held = _invoke_repeatedly(db, database, held_after=0)
     assert len(set(pids)) == INVOCATIONS  # a new backend for every invocation
     assert held == [0, 0, 0]
 
@@ -48,7 +48,7 @@ def test_queue_mode_reuses_one_connection_for_sequential_invocations(
     make_database: MakeDatabase, database: TestDatabase
 ) -> None:
     db = make_database(pool_mode="queue")
-    pids, held = _invoke_repeatedly(db, database)
+    pids, held = _invoke_repeatedly(db, database, held_after=1)
     assert len(set(pids)) == 1  # one backend served every invocation
     assert held == [1, 1, 1]
     assert db.pool_status()["pool_size"] == 5
@@ -58,7 +58,7 @@ def test_per_invocation_mode_opens_per_invocation_and_holds_nothing_after(
     make_database: MakeDatabase, database: TestDatabase
 ) -> None:
     db = make_database(pool_mode="per_invocation")
-    pids, held = _invoke_repeatedly(db, database)
+    pids, held = _invoke_repeatedly(db, database, held_after=0)
     assert len(set(pids)) == INVOCATIONS  # a new backend for every invocation
     assert held == [0, 0, 0]
 
