@@ -107,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         header.append(f"HTTP API     {lam.http_api_url}")
         header += [f"  {route.method:6} {route.path}  -> {route.function}" for route in loaded.routes]
     header.append("functions    " + ", ".join(spec.name for spec in loaded.functions))
+    header.append(f"logs         {lam.pool.log_dir()}/<environment>.log (removed on exit)")
     header += [f"skipped      {why}" for why in loaded.skipped]
     try:
         if sys.stdout.isatty() and not args.no_view:

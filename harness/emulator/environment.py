@@ -4,7 +4,8 @@ The process imports the handler module once (init) and then loops on ``GET /next
 engine and its pooled connections, live as long as the process. Between invocations it is frozen with SIGSTOP,
 but only once it is back blocked in ``GET /next`` (stopping it earlier could cut a response in half), and thawed
 with SIGCONT when the next event is handed to it. The process runs in its own process group so that a signal
-reaches anything it started, and its exit is watched through a pidfd on the event loop: no thread, no polling.
+reaches anything it started, dies with the emulator (PR_SET_PDEATHSIG) if the emulator is killed before it can clean
+up, and its exit is watched through a pidfd on the event loop: no thread, no polling.
 All methods run on the emulator's event loop thread.
 """
 
@@ -31,6 +32,18 @@ __all__ = ["Environment", "Invocation", "Outcome"]
 
 MAX_RUNTIME_BODY = 16 * 1024 * 1024
 TERMINATE_GRACE_S = 0.5
+PARENT_PID_VARIABLE = "_LOCAL_LAMBDA_PARENT_PID"
+
+# ``python -m awslambdaric HANDLER``, preceded by prctl(PR_SET_PDEATHSIG, SIGKILL): if the emulator dies without
+# cleaning up (SIGKILL, a crash), the kernel kills its environments, frozen or not, instead of leaving orphans.
+_LAUNCHER = (
+    "import ctypes, os, runpy, signal, sys\n"
+    "ctypes.CDLL(None).prctl(1, signal.SIGKILL)\n"
+    f"if os.getppid() != int(os.environ.pop({PARENT_PID_VARIABLE!r})):\n"
+    "    os._exit(1)\n"  # the emulator died before prctl took effect
+    "sys.argv = ['awslambdaric', sys.argv[1]]\n"
+    "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)\n"
+)
 
 
 @dataclass
@@ -112,7 +125,8 @@ class Environment:
         self.exited: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         self._next_conn: HttpConnection | None = None
         self._timer: asyncio.TimerHandle | None = None
-        self._kill_reason: str | None = None
+        self.stop_reason: str | None = None  # why it was retired (idle, evicted, timeout, ...), for debugging
+        self._timeout_message: str | None = None  # set when the kill was Lambda's timeout, for the caller's error
         self._server: asyncio.Server | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._pidfd = -1
@@ -126,8 +140,9 @@ class Environment:
         self._server = await serve(RuntimeApi(self).handle, host, 0, max_body=MAX_RUNTIME_BODY)
         port = self._server.sockets[0].getsockname()[1]
         self._env["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
+        self._env[PARENT_PID_VARIABLE] = str(os.getpid())
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "awslambdaric", self.spec.handler],
+            [sys.executable, "-c", _LAUNCHER, self.spec.handler],
             cwd=self.spec.code_uri,
             env=self._env,
             stdin=subprocess.DEVNULL,
@@ -182,7 +197,7 @@ class Environment:
     def _retire(self, reason: str) -> None:
         if self.state != "stopping":
             self.state = "stopping"
-            self._kill_reason = reason
+            self.stop_reason = reason
             self._on_gone(self)
 
     def _reap(self) -> None:
@@ -198,14 +213,14 @@ class Environment:
             self._next_conn.transport.abort()
         inv = self.current
         if inv is not None:
-            status = _exit_status(code)
             if self.init_error is not None:
                 inv.complete(Outcome(self.init_error, "Unhandled"))
-            elif self._kill_reason is None or self._kill_reason == "killed":
-                message = f"Runtime exited with error: {status}"
-                inv.complete(Outcome(_lambda_error(inv.request_id, "Runtime.ExitError", message), "Unhandled"))
+            elif self._timeout_message is not None:
+                error = _lambda_error(inv.request_id, "Sandbox.Timedout", self._timeout_message)
+                inv.complete(Outcome(error, "Unhandled"))
             else:
-                inv.complete(Outcome(_lambda_error(inv.request_id, "Sandbox.Timedout", self._kill_reason), "Unhandled"))
+                message = f"Runtime exited with error: {_exit_status(code)}"
+                inv.complete(Outcome(_lambda_error(inv.request_id, "Runtime.ExitError", message), "Unhandled"))
         if not self.ready.done():
             self.ready.set_exception(RuntimeError(self._init_failure(code)))
             self.ready.exception()  # retrieved here, so an unawaited prewarm does not warn at exit
@@ -266,11 +281,13 @@ class Environment:
 
     def _timed_out(self, inv: Invocation) -> None:
         if self.current is inv:
-            self.kill(f"Task timed out after {self.spec.timeout_s:.2f} seconds")
+            self._timeout_message = f"Task timed out after {self.spec.timeout_s:.2f} seconds"
+            self.kill("timeout")
 
     def _init_timed_out(self) -> None:
         if self.state == "initialising":
-            self.kill(f"Init timed out after {self._init_timeout_s:.2f} seconds")
+            self._timeout_message = f"Init timed out after {self._init_timeout_s:.2f} seconds"
+            self.kill("init timeout")
 
     def _cancel_timer(self) -> None:
         if self._timer is not None:

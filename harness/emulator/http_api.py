@@ -46,16 +46,11 @@ class HttpApi:
 
     async def _invoke(self, matched: apigw.MatchedRoute, request: HttpRequest, conn: HttpConnection) -> None:
         peer = conn.transport.get_extra_info("peername") if conn.transport is not None else None
-        event = apigw.build_event(
-            matched,
-            request.method,
-            request.path,
-            request.query,
-            request.headers,
-            request.body,
-            peer[0] if peer else "127.0.0.1",
-        )
+        source_ip = peer[0] if peer else "127.0.0.1"
         try:
+            event = apigw.build_event(
+                matched, request.method, request.path, request.query, request.headers, request.body, source_ip
+            )
             result = await self._pool.invoke(matched.route.function, json.dumps(event).encode())
         except TooManyRequestsError:
             _send(conn, apigw.throttled())

@@ -19,11 +19,10 @@ from urllib.parse import unquote
 
 from harness.emulator.errors import EmulatorError, InvalidRequestContentError, RequestTooLargeError
 from harness.emulator.http_server import HttpConnection, HttpRequest, serve
-from harness.emulator.pool import Pool, encode_tail
+from harness.emulator.pool import MAX_SYNC_PAYLOAD, Pool, encode_tail
 
 __all__ = ["MAX_EVENT_PAYLOAD", "MAX_SYNC_PAYLOAD", "serve_invoke_api"]
 
-MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit for RequestResponse payloads
 MAX_EVENT_PAYLOAD = 1024 * 1024  # and for Event payloads
 _PREFIX = "/2015-03-31/functions/"
 _SUFFIX = "/invocations"

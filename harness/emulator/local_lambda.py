@@ -19,6 +19,7 @@ import atexit
 import contextlib
 import json
 import os
+import shutil
 import signal
 import threading
 import weakref
@@ -27,8 +28,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
-from harness.emulator.errors import TooManyRequestsError
-from harness.emulator.pool import Pool
+from harness.emulator.errors import InvalidRequestContentError, RequestTooLargeError, TooManyRequestsError
+from harness.emulator.pool import MAX_SYNC_PAYLOAD, Pool
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
 
 __all__ = ["LocalLambda"]
@@ -106,8 +107,11 @@ class LocalLambda:
         """Functions, layers and API routes from a SAM template, resolved as ``sam local`` would."""
         from harness.emulator.template import load_template
 
-        loaded = load_template(Path(template), parameter_overrides=parameter_overrides, env_vars=env_vars)
-        return cls(loaded.functions, routes=loaded.routes, region=loaded.region, **options)
+        loaded = load_template(
+            Path(template), parameter_overrides=parameter_overrides, env_vars=env_vars, region=options.get("region")
+        )
+        options["region"] = loaded.region
+        return cls(loaded.functions, routes=loaded.routes, **options)
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -146,6 +150,7 @@ class LocalLambda:
             self._thread.join(timeout=5)
             self._loop.close()
             _LIVE.discard(self)
+            shutil.rmtree(self.pool.log_dir(), ignore_errors=True)
 
     async def _shutdown(self) -> None:
         for server in self._servers:
@@ -153,7 +158,12 @@ class LocalLambda:
         await self.pool.stop()
 
     def _kill_processes(self) -> None:
-        for pid in list(self.pool.pids()):
+        pids: list[int] = []
+        for _ in range(3):  # the loop thread may change the set while we copy it (only at interpreter exit)
+            with contextlib.suppress(RuntimeError):
+                pids = self.pool.pids()
+                break
+        for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
 
@@ -190,9 +200,17 @@ class LocalLambda:
     ) -> InvokeResult:
         """Invoke synchronously (RequestResponse); thread-safe. A throttled call returns ``throttled=True``, 429.
 
-        Raises ResourceNotFoundError for an unknown function.
+        Raises ResourceNotFoundError for an unknown function, InvalidRequestContentError for a ``payload`` that is
+        not JSON and RequestTooLargeError over 6 MB, before anything runs.
         """
         body = payload if payload is not None else json.dumps({} if event is None else event).encode()
+        if len(body) > MAX_SYNC_PAYLOAD:
+            raise RequestTooLargeError(f"payload of {len(body)} bytes is over Lambda's {MAX_SYNC_PAYLOAD}-byte limit")
+        if payload is not None:
+            try:
+                json.loads(payload)
+            except ValueError as exc:
+                raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from exc
         context = json.dumps(client_context) if client_context is not None else None
         try:
             return self._call(self.pool.invoke(function, body, log_tail=log_tail, client_context=context))

@@ -27,6 +27,7 @@ from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
 __all__ = ["Pool"]
 
 LOG_TAIL_BYTES = 4096
+MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit for a RequestResponse payload
 PREWARM_PARALLELISM = 4  # inits at once while prewarming: more only queue for the same cores
 
 

@@ -1,0 +1,53 @@
+"""No environment outlives the emulator: not on a forgotten stop(), not when the emulator itself is SIGKILLed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+from tests.integration.emulator.conftest import BASIC, process_state, wait_until
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from harness.emulator import FunctionSpec, LocalLambda
+
+    lam = LocalLambda([FunctionSpec("Echo", Path(sys.argv[1]), "app.echo")]).start()
+    lam.prewarm("Echo", 2)
+    print(" ".join(str(env.pid) for env in lam.environments()), flush=True)
+    if sys.argv[2] == "hang":
+        sys.stdin.read()
+    # "exit": leave without calling stop(); atexit must clean up
+    """
+)
+
+
+def _start(mode: str) -> tuple[subprocess.Popen[str], list[int]]:
+    process = subprocess.Popen(
+        [sys.executable, "-c", SCRIPT, str(BASIC), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    pids = [int(pid) for pid in process.stdout.readline().split()]
+    assert len(pids) == 2
+    return process, pids
+
+
+def test_environments_die_with_an_emulator_that_exits_without_stop():
+    process, pids = _start("exit")
+
+    assert process.wait(timeout=30) == 0
+    assert wait_until(lambda: all(process_state(pid) in (None, "Z") for pid in pids))
+
+
+def test_environments_die_with_an_emulator_killed_by_sigkill():
+    process, pids = _start("hang")
+    assert all(process_state(pid) is not None for pid in pids)
+
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=30)
+
+    assert wait_until(lambda: all(process_state(pid) in (None, "Z") for pid in pids))
