@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
     header.append("functions    " + ", ".join(spec.name for spec in loaded.functions))
     header.append(f"logs         {lam.pool.log_dir()}/<environment>.log (removed on exit)")
     header += [f"skipped      {why}" for why in loaded.skipped]
+    header += [f"note         {note}" for note in loaded.notes]
     try:
         if sys.stdout.isatty() and not args.no_view:
             LiveView(lam.environments, header).run()

@@ -3,8 +3,10 @@
 Read: ``Parameters`` (defaults, then ``--parameter-overrides``, checked against ``AllowedValues`` and
 ``AllowedPattern``), ``Conditions`` (also on resources), ``Mappings``, ``Globals.Function`` (maps merged, lists
 prepended, as SAM does), and for each ``AWS::Serverless::Function``: ``CodeUri``, ``Handler``, ``Runtime``,
-``Timeout``, ``MemorySize``, ``ReservedConcurrentExecutions``, ``Environment.Variables``, ``Layers`` (a ``Ref`` to an
-``AWS::Serverless::LayerVersion`` becomes its ``ContentUri``), ``FunctionName`` and ``HttpApi``/``Api`` events.
+``Timeout``, ``MemorySize``, ``ReservedConcurrentExecutions``, ``Environment.Variables``, ``LoggingConfig``,
+``Layers`` (a ``Ref`` to an ``AWS::Serverless::LayerVersion`` becomes its ``ContentUri``), ``FunctionName`` and
+``HttpApi``/``Api`` events. A parameter with no Default and no override is empty (noted), as a local run needs no
+secret ARN or subnets.
 ``--env-vars`` (SAM's JSON: ``{"Parameters": {...}, "<LogicalId>": {...}}``) is applied last; unlike SAM, a variable
 the template does not declare is added rather than ignored, so the lab can pass settings the template leaves out.
 """
@@ -36,6 +38,7 @@ class LoadedTemplate:
     routes: list[Route]
     region: str
     skipped: list[str] = field(default_factory=list)  # functions the emulator cannot run, with why
+    notes: list[str] = field(default_factory=list)  # what was filled in or left out, for the user to know
 
 
 def parse_parameter_overrides(items: list[str]) -> dict[str, str]:
@@ -51,7 +54,11 @@ def parse_parameter_overrides(items: list[str]) -> dict[str, str]:
     return result
 
 
-def _parameter_values(declared: Mapping[str, Any], overrides: Mapping[str, str]) -> dict[str, Any]:
+def _parameter_values(declared: Mapping[str, Any], overrides: Mapping[str, str], missing: list[str]) -> dict[str, Any]:
+    """Each parameter's value: the override, else the Default (checked against AllowedValues/AllowedPattern).
+
+    Parameters with neither are appended to ``missing`` and resolve to an empty string (or list).
+    """
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
         raise TemplateError(f"parameter override for {', '.join(unknown)}: not declared under Parameters")
@@ -63,7 +70,10 @@ def _parameter_values(declared: Mapping[str, Any], overrides: Mapping[str, str])
         elif "Default" in spec:
             value = spec["Default"]
         else:
-            raise TemplateError(f"parameter {name} has no Default: pass --parameter-overrides {name}=VALUE")
+            # As sam local does, run anyway: a value only a deployment has (a secret ARN, subnets) is empty here.
+            missing.append(name)
+            values[name] = [] if str(spec.get("Type", "")).startswith(("CommaDelimitedList", "List<")) else ""
+            continue
         value = str(value) if not isinstance(value, list) else ",".join(map(str, value))
         allowed = spec.get("AllowedValues")
         if allowed is not None and value not in [str(item) for item in allowed]:
@@ -95,6 +105,16 @@ def _env_strings(variables: Mapping[str, Any]) -> dict[str, str]:
     return {name: text(value) for name, value in variables.items() if value is not None}
 
 
+def _logging_env(config: Mapping[str, Any]) -> dict[str, str]:
+    """The variables Lambda sets from ``LoggingConfig`` (awslambdaric and Powertools read them)."""
+    env = {}
+    if config.get("LogFormat"):
+        env["AWS_LAMBDA_LOG_FORMAT"] = str(config["LogFormat"])
+    if config.get("LogFormat") == "JSON" and config.get("ApplicationLogLevel"):
+        env["AWS_LAMBDA_LOG_LEVEL"] = str(config["ApplicationLogLevel"])
+    return env
+
+
 def load_template(
     path: Path,
     *,
@@ -113,8 +133,9 @@ def load_template(
         raise TemplateError(f"template {path} has no Resources section")
     region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
     resources: dict[str, Any] = document["Resources"]
+    missing: list[str] = []
     resolver = Resolver(
-        parameters=_parameter_values(document.get("Parameters") or {}, parameter_overrides or {}),
+        parameters=_parameter_values(document.get("Parameters") or {}, parameter_overrides or {}, missing),
         pseudo={
             "AWS::Region": region,
             "AWS::AccountId": ACCOUNT_ID,
@@ -132,6 +153,7 @@ def load_template(
     globals_ = ((document.get("Globals") or {}).get("Function")) or {}
     base = path.resolve().parent
     loaded = LoadedTemplate([], [], region)
+    loaded.notes += [f"parameter {name} has no Default and no override: empty here" for name in missing]
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") != FUNCTION:
             continue
@@ -150,7 +172,8 @@ def load_template(
             raise TemplateError(f"{where}: CodeUri {code_uri!r} is not a directory next to the template")
         if "Handler" not in props:
             raise TemplateError(f"{where}: Handler is missing (module.function)")
-        env = _env_strings(((props.get("Environment") or {}).get("Variables")) or {})
+        env = _logging_env(props.get("LoggingConfig") or {})
+        env.update(_env_strings(((props.get("Environment") or {}).get("Variables")) or {}))
         env.update(_env_strings(shared_env))
         env.update(_env_strings(env_vars.get(logical_id) or {}))
         reserved = props.get("ReservedConcurrentExecutions")

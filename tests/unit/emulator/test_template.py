@@ -108,13 +108,12 @@ def test_missing_template_and_missing_code_uri_are_clear_errors(tmp_path):
         load_template(bad)
 
 
-def test_parameter_without_default_must_be_overridden(tmp_path):
+def test_parameter_without_default_is_empty_and_noted_unless_overridden(tmp_path):
     template = tmp_path / "template.yaml"
     template.write_text("Parameters:\n  Url: {Type: String}\nResources: {}\n")
 
-    with pytest.raises(TemplateError, match="Url has no Default"):
-        load_template(template)
-    assert load_template(template, parameter_overrides={"Url": "x"}).functions == []
+    assert load_template(template).notes == ["parameter Url has no Default and no override: empty here"]
+    assert load_template(template, parameter_overrides={"Url": "x"}).notes == []
 
 
 def test_parameter_overrides_accept_both_sam_forms():
