@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv pgbouncer test lint typecheck unit integration compare bench pitfalls faults sam-validate sam-build clean
+.PHONY: help venv pgbouncer test lint typecheck unit integration compare bench pitfalls faults sam-validate sam-build sam-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -39,8 +39,11 @@ unit: $(STAMP)  ## unit tests only
 integration: venv  ## integration tests only (real Postgres)
 	$(BIN)/pytest tests/integration
 
-test: venv lint typecheck  ## everything CI runs: ruff, mypy, unit and integration tests
+test: venv lint typecheck sam-check  ## everything CI runs: ruff, mypy, the SAM checks, unit and integration tests
 	$(BIN)/pytest
+
+sam-check:  ## sam validate --lint, cfn-lint (serverless rules) and sam build, offline, in their own .venv-sam
+	bash scripts/sam-check.sh
 
 compare: venv  ## the main job: connection strategies side by side under concurrent Lambda load
 	$(BIN)/harness compare $(ARGS)

@@ -75,7 +75,7 @@ def parse_body(model: type[M], body: str | None, *, what: str = "body") -> M:
 
 def parse_item_id(raw: str | None) -> int:
     """The ``{id}`` path parameter as a positive bigint."""
-    if raw is None or not raw.isdigit() or not 1 <= int(raw) <= MAX_ITEM_ID:
+    if raw is None or not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ITEM_ID:
         raise InvalidInputError("id", f"must be a positive integer, got {_shown(raw)}")
     return int(raw)
 
@@ -84,7 +84,7 @@ def parse_limit(raw: str | None) -> int:
     """The ``limit`` query parameter: 1 to :data:`MAX_PAGE_SIZE`, :data:`DEFAULT_PAGE_SIZE` when absent."""
     if raw is None or raw == "":
         return DEFAULT_PAGE_SIZE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
         raise InvalidInputError("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}, got {_shown(raw)}")
     return int(raw)
 
@@ -110,7 +110,8 @@ def decode_cursor(raw: str | None) -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        decoded: Any = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        padded = raw + "=" * (-len(raw) % 4)
+        decoded: Any = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True))
         after = decoded["after"]
     except (binascii.Error, ValueError, TypeError, KeyError) as exc:
         raise InvalidInputError("cursor", "is not a cursor this API returned; pass next_cursor unchanged") from exc
