@@ -152,7 +152,7 @@ def _reports_to_devnull() -> Iterator[None]:
 
 
 def run(quick: bool) -> str:
-    rounds, requests = (4, 100) if quick else (15, 400)
+    rounds, requests = (6, 50) if quick else (40, 50)
     series: dict[str, Series] = {}
     opened: dict[str, float] = {}
     with EmbeddedPostgres(max_connections=60, log_connections=False) as pg, _reports_to_devnull():

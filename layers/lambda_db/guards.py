@@ -29,9 +29,22 @@ STACK_DEPTH = 6
 _SKIPPED_MODULES = ("sqlalchemy.", "lambda_db.", "contextlib")
 
 
+class _Pid:
+    """This process's id, kept current across forks: ``os.getpid()`` is a system call on every checkout otherwise."""
+
+    value = os.getpid()
+
+    @classmethod
+    def refresh(cls) -> None:
+        cls.value = os.getpid()
+
+
+os.register_at_fork(after_in_child=_Pid.refresh)
+
+
 def record_pid(record: ConnectionPoolEntry) -> None:
     """``connect`` event half of the fork guard: remember which process opened this connection."""
-    record.info[PID_KEY] = os.getpid()
+    record.info[PID_KEY] = _Pid.value
 
 
 def check_pid(record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
@@ -41,7 +54,7 @@ def check_pid(record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None
     process that opened it.
     """
     owner = record.info.get(PID_KEY)
-    pid = os.getpid()
+    pid = _Pid.value
     if owner is not None and owner != pid:
         record.dbapi_connection = proxy.dbapi_connection = None  # type: ignore[misc]
         raise exc.DisconnectionError(f"connection record belongs to pid {owner}, attempting to check out in pid {pid}")

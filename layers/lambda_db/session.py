@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from time import monotonic
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
@@ -25,32 +26,56 @@ def _first_line(error: BaseException) -> str:
     return (str(original).strip().splitlines() or [type(original).__name__])[0]
 
 
-@contextmanager
-def _unavailable_on_failure(stats: Stats) -> Iterator[None]:
-    """Turn "no connection could be had" into the layer's errors; anything else passes through unchanged."""
-    try:
-        yield
-    except sa_exc.TimeoutError as error:  # QueuePool: every connection stayed checked out
+def _unavailable(error: BaseException, stats: Stats) -> BaseException:
+    """The layer's error for a failure to get a connection, or ``error`` itself when it is something else."""
+    if isinstance(error, sa_exc.TimeoutError):  # QueuePool: every connection stayed checked out
         stats.add(keys.POOL_TIMEOUTS)
-        raise PoolTimeoutError(f"no pooled connection became free in time: {error}") from error
-    except sa_exc.DBAPIError as error:
-        if not error.connection_invalidated and not isinstance(error, sa_exc.OperationalError):
-            raise
-        raise DatabaseUnavailableError(f"the database is unavailable: {_first_line(error)}") from error
+        return PoolTimeoutError(f"no pooled connection became free in time: {error}")
+    if isinstance(error, sa_exc.DBAPIError) and (
+        error.connection_invalidated or isinstance(error, sa_exc.OperationalError)
+    ):
+        return DatabaseUnavailableError(f"the database is unavailable: {_first_line(error)}")
+    return error
+
+
+def _lost(error: BaseException) -> BaseException:
+    """A connection lost mid-work is reported as unavailable (never retried: the statement may have run)."""
+    if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
+        return DatabaseUnavailableError(f"the database connection was lost: {_first_line(error)}")
+    return error
 
 
 def _checkout(engine: Engine, stats: Stats) -> Connection:
-    with _unavailable_on_failure(stats), stats.timed(keys.CHECKOUT_WAIT_MS):
+    start = monotonic()
+    try:
         return engine.connect()
+    except (sa_exc.TimeoutError, sa_exc.DBAPIError) as error:
+        mapped = _unavailable(error, stats)
+        if mapped is error:
+            raise
+        raise mapped from error
+    finally:
+        stats.add(keys.CHECKOUT_WAIT_MS, (monotonic() - start) * 1000.0)
 
 
+# The scopes below are on every request's path: plain try blocks rather than nested context managers, which
+# cost a few microseconds each.
 @contextmanager
 def connect_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
     """A Core connection inside a transaction: committed when the block ends, rolled back if it raises."""
-    with stats.timed(keys.DB_TIME_MS):
-        connection = _checkout(engine, stats)
-        with connection, _lost_connection(stats), connection.begin():
-            yield connection
+    start = monotonic()
+    try:
+        with _checkout(engine, stats) as connection:
+            try:
+                with connection.begin():
+                    yield connection
+            except sa_exc.DBAPIError as error:
+                mapped = _lost(error)
+                if mapped is error:
+                    raise
+                raise mapped from error
+    finally:
+        stats.add(keys.DB_TIME_MS, (monotonic() - start) * 1000.0)
 
 
 @contextmanager
@@ -65,17 +90,24 @@ def read_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
     psycopg2 then sends ``SET default_transaction_isolation TO DEFAULT`` - one round trip per read. With the flag
     on, SQLAlchemy's rollback at return is a no-op in psycopg2, which sends ROLLBACK only inside a transaction.
     """
-    with stats.timed(keys.DB_TIME_MS):
-        connection = _checkout(engine, stats)
-        with connection, _lost_connection(stats):
+    start = monotonic()
+    try:
+        with _checkout(engine, stats) as connection:
             dbapi_connection = connection.connection.dbapi_connection
             assert dbapi_connection is not None
             dbapi_connection.autocommit = True
             try:
                 yield connection
+            except sa_exc.DBAPIError as error:
+                mapped = _lost(error)
+                if mapped is error:
+                    raise
+                raise mapped from error
             finally:
                 if not dbapi_connection.closed:
                     dbapi_connection.autocommit = False
+    finally:
+        stats.add(keys.DB_TIME_MS, (monotonic() - start) * 1000.0)
 
 
 @contextmanager
@@ -85,26 +117,27 @@ def session_scope(engine: Engine, stats: Stats) -> Iterator[Session]:
     ``expire_on_commit=False``: a handler usually serialises its objects after the commit, and expiring them would
     cost a SELECT per object for data we just wrote.
     """
-    with stats.timed(keys.DB_TIME_MS):
-        session = Session(bind=engine, expire_on_commit=False)
-        with session:
-            with _unavailable_on_failure(stats), stats.timed(keys.CHECKOUT_WAIT_MS):
-                session.connection()  # check out now, so a connect failure maps like the other scopes
-            with _lost_connection(stats):
-                try:
-                    yield session
-                except BaseException:
-                    session.rollback()
-                    raise
-                session.commit()
-
-
-@contextmanager
-def _lost_connection(stats: Stats) -> Iterator[None]:
-    """A connection lost mid-work is reported as unavailable (never retried: the statement may have run)."""
+    start = monotonic()
     try:
-        yield
-    except sa_exc.DBAPIError as error:
-        if not error.connection_invalidated:
-            raise
-        raise DatabaseUnavailableError(f"the database connection was lost: {_first_line(error)}") from error
+        with Session(bind=engine, expire_on_commit=False) as session:
+            checkout_start = monotonic()
+            try:
+                session.connection()  # check out now, so a connect failure maps like the other scopes
+            except (sa_exc.TimeoutError, sa_exc.DBAPIError) as error:
+                mapped = _unavailable(error, stats)
+                if mapped is error:
+                    raise
+                raise mapped from error
+            finally:
+                stats.add(keys.CHECKOUT_WAIT_MS, (monotonic() - checkout_start) * 1000.0)
+            try:
+                yield session
+                session.commit()
+            except BaseException as error:
+                session.rollback()
+                mapped = _lost(error)
+                if mapped is error:
+                    raise
+                raise mapped from error
+    finally:
+        stats.add(keys.DB_TIME_MS, (monotonic() - start) * 1000.0)
