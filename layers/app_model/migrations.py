@@ -107,6 +107,9 @@ def applied_versions(connection: Connection) -> list[int]:
 
 
 def _migrate(connection: Connection) -> list[int]:
+    # Waiting for another run's lock, or for a table lock held by a long query, is expected here: lift the API's
+    # statement_timeout for this transaction only (SET LOCAL ends with it, also behind a pooler).
+    connection.execute(text("SET LOCAL statement_timeout = 0"))
     # The lock comes before the ledger's CREATE: two concurrent CREATE TABLE IF NOT EXISTS can still collide.
     connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
     connection.execute(text(_CREATE_LEDGER))
