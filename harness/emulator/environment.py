@@ -141,15 +141,21 @@ class Environment:
         port = self._server.sockets[0].getsockname()[1]
         self._env["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
         self._env[PARENT_PID_VARIABLE] = str(os.getpid())
-        self._process = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCHER, self.spec.handler],
-            cwd=self.spec.code_uri,
-            env=self._env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log_fd,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: signals reach it and anything it forks
-        )
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-c", _LAUNCHER, self.spec.handler],
+                cwd=self.spec.code_uri,
+                env=self._env,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log_fd,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: signals reach it and anything it forks
+            )
+        except OSError:
+            self._server.close()
+            os.close(self._log_fd)
+            self.exited.set_result(-1)
+            raise
         self._pidfd = os.pidfd_open(self._process.pid)
         asyncio.get_running_loop().add_reader(self._pidfd, self._reap)
         self._timer = asyncio.get_running_loop().call_later(self._init_timeout_s, self._init_timed_out)

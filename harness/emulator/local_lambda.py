@@ -187,7 +187,11 @@ class LocalLambda:
     # --- the API ---------------------------------------------------------------------------------------------
 
     def register(self, spec: FunctionSpec) -> None:
-        self.pool.register(spec)
+        """Add a function (ValueError if its code directory does not exist)."""
+        if self._thread is None:
+            self.pool.register(spec)
+        else:
+            self._call(self._on_loop(self.pool.register, spec))
 
     def invoke(
         self,

@@ -74,6 +74,9 @@ class Pool:
     # --- functions -------------------------------------------------------------------------------------------
 
     def register(self, spec: FunctionSpec) -> None:
+        """Add (or replace) a function; its code directory must exist, as ``sam local`` checks too."""
+        if not Path(spec.code_uri).is_dir():
+            raise ValueError(f"{spec.name}: code directory {spec.code_uri} does not exist")
         fn = _Function(spec, function_arn(spec, self.region))
         self._functions[spec.name] = fn
         self._aliases[spec.name] = spec.name

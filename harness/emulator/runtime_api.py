@@ -7,6 +7,7 @@ the environment is decided in :class:`~harness.emulator.environment.Environment`
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING
 
 from harness.emulator.http_server import HttpConnection, HttpRequest
@@ -17,7 +18,15 @@ if TYPE_CHECKING:
 __all__ = ["RuntimeApi"]
 
 PREFIX = "/2018-06-01/runtime"
+MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # Lambda's synchronous response limit, as its error message states it
 _JSON = {"Content-Type": "application/json"}
+
+
+def _too_large(request: HttpRequest) -> bytes:
+    size = request.headers.get("content-length", str(len(request.body)))
+    limit = MAX_RESPONSE_BYTES
+    message = f"Response payload size ({size} bytes) exceeded maximum allowed payload size ({limit} bytes)."
+    return json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}).encode()
 
 
 class RuntimeApi:
@@ -42,11 +51,11 @@ class RuntimeApi:
         if request.method == "POST" and route.startswith("/invocation/"):
             request_id, _, kind = route[len("/invocation/") :].partition("/")
             if kind in ("response", "error"):
-                error = (
-                    request.headers.get("lambda-runtime-function-error-type", "Unhandled") if kind == "error" else None
-                )
+                body, error = request.body, kind == "error"
+                if kind == "response" and (request.too_large or len(body) > MAX_RESPONSE_BYTES):
+                    body, error = _too_large(request), True
                 # Lambda reports every handler exception as "Unhandled" to the caller, whatever the runtime's type.
-                accepted = self._env.on_result(request_id, request.body, "Unhandled" if error else None)
+                accepted = self._env.on_result(request_id, body, "Unhandled" if error else None)
                 if accepted:
                     conn.respond(202, b'{"status": "OK"}', _JSON)
                 else:

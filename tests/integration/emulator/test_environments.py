@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from tests.integration.emulator.conftest import FIXTURES, in_background, spec, wait_until
 
 
@@ -108,7 +110,7 @@ def test_standard_lambda_variables_are_set_and_log_streams_are_per_environment(m
 
     def call():
         barrier.wait()
-        return lam.invoke("Env")
+        return lam.invoke("Env", {"sleep": 0.3})
 
     both = [in_background(call) for _ in range(2)]
     for thread, _ in both:
@@ -155,3 +157,26 @@ def test_event_invocations_run_in_the_background(make_lambda):
     lam.invoke_event("Echo", {"async": True})
 
     assert wait_until(lambda: sum(env.invocations for env in lam.environments()) == 1)
+
+
+def test_response_over_6_mb_is_function_response_size_too_large(make_lambda):
+    lam = make_lambda(spec("Big", "app.big"))
+
+    result = lam.invoke("Big")
+
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "Function.ResponseSizeTooLarge"
+    assert lam.invoke("Big").cold_start is False  # the environment survives, as in Lambda
+
+
+def test_client_context_reaches_the_handler(make_lambda):
+    lam = make_lambda(spec("Echo", "app.echo"))
+
+    result = lam.invoke("Echo", client_context={"custom": {"tenant": "a"}, "env": {}, "client": {}})
+
+    assert result.payload["client_custom"] == {"tenant": "a"}
+
+
+def test_a_function_whose_code_directory_is_missing_is_refused_at_registration(make_lambda, tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        make_lambda(spec("Gone", "app.handler", code_uri=tmp_path / "nowhere"))
