@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import signal
 import subprocess
@@ -21,14 +20,14 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.emulator.http_server import HttpConnection, serve
+from harness.emulator.invocation import Invocation, Outcome, exit_status, lambda_error
 from harness.emulator.runtime_api import RuntimeApi
 from harness.emulator.spec import EnvironmentInfo, EnvironmentState, FunctionSpec
 
-__all__ = ["Environment", "Invocation", "Outcome"]
+__all__ = ["Environment"]
 
 MAX_RUNTIME_BODY = 16 * 1024 * 1024
 TERMINATE_GRACE_S = 0.5
@@ -44,46 +43,6 @@ _LAUNCHER = (
     "sys.argv = ['awslambdaric', sys.argv[1]]\n"
     "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)\n"
 )
-
-
-@dataclass
-class Outcome:
-    """What came back from the runtime for one invocation (raw bytes; the pool parses them)."""
-
-    body: bytes
-    function_error: str | None = None
-
-
-@dataclass
-class Invocation:
-    """One event on its way through an environment."""
-
-    payload: bytes
-    function_arn: str
-    client_context: str | None = None
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    future: asyncio.Future[Outcome] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
-    started: float = 0.0  # monotonic, when the runtime received the event
-    delivered: bool = False
-
-    def complete(self, outcome: Outcome) -> None:
-        if not self.future.done():
-            self.future.set_result(outcome)
-
-
-# how Lambda words a runtime killed by a signal ("Runtime exited with error: signal: killed")
-_SIGNAL_WORDS = {signal.SIGKILL: "killed", signal.SIGTERM: "terminated", signal.SIGSEGV: "segmentation fault"}
-
-
-def _lambda_error(request_id: str, error_type: str, message: str) -> bytes:
-    return json.dumps({"errorType": error_type, "errorMessage": f"RequestId: {request_id} Error: {message}"}).encode()
-
-
-def _exit_status(code: int) -> str:
-    if code >= 0:
-        return f"exit status {code}"
-    signum = signal.Signals(-code)
-    return f"signal: {_SIGNAL_WORDS.get(signum, signum.name)}"
 
 
 class Environment:
@@ -222,11 +181,11 @@ class Environment:
             if self.init_error is not None:
                 inv.complete(Outcome(self.init_error, "Unhandled"))
             elif self._timeout_message is not None:
-                error = _lambda_error(inv.request_id, "Sandbox.Timedout", self._timeout_message)
+                error = lambda_error(inv.request_id, "Sandbox.Timedout", self._timeout_message)
                 inv.complete(Outcome(error, "Unhandled"))
             else:
-                message = f"Runtime exited with error: {_exit_status(code)}"
-                inv.complete(Outcome(_lambda_error(inv.request_id, "Runtime.ExitError", message), "Unhandled"))
+                message = f"Runtime exited with error: {exit_status(code)}"
+                inv.complete(Outcome(lambda_error(inv.request_id, "Runtime.ExitError", message), "Unhandled"))
         if not self.ready.done():
             self.ready.set_exception(RuntimeError(self._init_failure(code)))
             self.ready.exception()  # retrieved here, so an unawaited prewarm does not warn at exit

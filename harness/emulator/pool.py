@@ -19,8 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.emulator.environment import Environment, Invocation
+from harness.emulator.environment import Environment
 from harness.emulator.errors import ResourceNotFoundError, TooManyRequestsError
+from harness.emulator.invocation import Invocation
 from harness.emulator.lambda_env import function_arn, lambda_environment
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
 
