@@ -5,13 +5,15 @@ from __future__ import annotations
 import http.server
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from app_model import LATEST_VERSION, migrate
+from app_model.migrations import ADVISORY_LOCK_KEY
 from app_model.tables import Base
 from lambda_db import DatabaseUnavailableError
 from tests.conftest import TestDatabase
@@ -159,3 +161,40 @@ def test_custom_resource_failure_is_reported_to_cloudformation(
     assert len(received) == 1
     assert received[0]["Status"] == "FAILED"
     assert "hunter2-pw" not in received[0]["Reason"]
+
+
+def test_a_migration_waiting_for_another_outlives_the_api_statement_timeout(
+    load_function: Callable[..., Function], database: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN another run holding the migration lock, and the functions' statement_timeout at 50 ms
+    database.server.execute(
+        "DROP TABLE ingested_messages, idempotency_keys, items, schema_migrations", database=database.name
+    )
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT_MS", "50")
+    migrate_function = load_function("migrate", pool_mode="null")
+    holder = create_engine(database.url).connect()
+    holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+    outcome: dict[str, Any] = {}
+    thread = threading.Thread(target=lambda: outcome.update(result=migrate_function.invoke("migrate_invoke")))
+    thread.start()
+
+    # WHEN the migration has waited on the lock for four times its statement timeout
+    for _ in range(500):
+        if _advisory_waiters(database):
+            break
+        time.sleep(0.01)
+    assert _advisory_waiters(database) == 1
+    time.sleep(0.2)
+    holder.rollback()
+    holder.close()
+    thread.join(timeout=30)
+
+    # THEN it was not cancelled: it applied every step once the lock was free
+    assert outcome["result"] == {"applied": VERSIONS, "version": LATEST_VERSION}
+
+
+def _advisory_waiters(database: TestDatabase) -> int:
+    rows = database.server.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted", database=database.name
+    )
+    return int(rows[0][0])
