@@ -8,7 +8,7 @@ Variables (an empty value counts as unset, because CloudFormation cannot omit a 
 ``DB_POOL_MODE``           ``single`` (default), ``null``, ``queue`` or ``per_invocation`` (baseline only)
 ``DB_POOL_SIZE``           ``queue`` / ``per_invocation`` only (default 5)
 ``DB_MAX_OVERFLOW``        ``queue`` / ``per_invocation`` only (default 10)
-``DB_POOL_TIMEOUT_S``      seconds to wait for a pooled connection (default 5); not with ``null``
+``DB_POOL_TIMEOUT_S``      seconds to wait for a pooled connection (default 5; 30 in queue modes); not null
 ``DB_POOL_RECYCLE_S``      replace connections older than this (default: never); not with ``null``
 ``DB_CONNECT_TIMEOUT_S``   libpq ``connect_timeout`` in whole seconds (default 5)
 ``DB_STATEMENT_TIMEOUT_MS`` server ``statement_timeout`` (default: the server's)

@@ -29,7 +29,8 @@ from lambda_db.stats import Stats
 __all__ = ["build_engine"]
 
 CHECKED_IN_AT = "lambda_db.checked_in_at"
-DEFAULT_POOL_TIMEOUT_S = 5.0  # SQLAlchemy waits 30 s; a Lambda invocation should fail fast and answer 503
+DEFAULT_POOL_TIMEOUT_S = 5.0  # single mode; SQLAlchemy waits 30 s, a Lambda invocation should answer 503 sooner
+QUEUE_POOL_SIZE, QUEUE_MAX_OVERFLOW, QUEUE_POOL_TIMEOUT_S = 5, 10, 30.0  # SQLAlchemy's QueuePool defaults
 KEEPALIVES_INTERVAL_S = 10
 KEEPALIVES_COUNT = 3
 
@@ -40,17 +41,19 @@ def _pool_arguments(config: DatabaseConfig) -> dict[str, Any]:
     if config.pool_mode == "null":
         return {"poolclass": NullPool}
     if config.pool_mode == "single":
-        size, overflow = 1, 0
-    else:  # queue and per_invocation: SQLAlchemy's own defaults unless sized
-        size = 5 if config.pool_size is None else config.pool_size
-        overflow = 10 if config.max_overflow is None else config.max_overflow
+        # One invocation at a time per environment: one connection is all it can use. Fail fast when it is
+        # somehow taken (a leak the guard has not returned yet): the handler answers 503 instead of timing out.
+        size, overflow, lifo, timeout = 1, 0, True, DEFAULT_POOL_TIMEOUT_S
+    else:  # queue and per_invocation: SQLAlchemy's own defaults, which is what they are there to show
+        size = QUEUE_POOL_SIZE if config.pool_size is None else config.pool_size
+        overflow = QUEUE_MAX_OVERFLOW if config.max_overflow is None else config.max_overflow
+        lifo, timeout = False, QUEUE_POOL_TIMEOUT_S
     return {
         "poolclass": QueuePool,
         "pool_size": size,
         "max_overflow": overflow,
-        # LIFO: the most recently used connection is reused, so spare ones age out of an idle server first.
-        "pool_use_lifo": True,
-        "pool_timeout": DEFAULT_POOL_TIMEOUT_S if config.pool_timeout_s is None else config.pool_timeout_s,
+        "pool_use_lifo": lifo,
+        "pool_timeout": timeout if config.pool_timeout_s is None else config.pool_timeout_s,
         "pool_recycle": -1 if config.pool_recycle_s is None else config.pool_recycle_s,
     }
 

@@ -1,0 +1,42 @@
+"""get_database(): cheap at module scope (never connects), one Database per configuration and process."""
+
+from __future__ import annotations
+
+import pytest
+
+from lambda_db import ConfigurationError, DatabaseConfig, get_database
+
+# Nothing listens on port 1: if get_database() connected, it would fail.
+UNREACHABLE = "postgresql+psycopg2://app:pw@127.0.0.1:1/app"
+
+
+def test_get_database_never_connects_and_returns_the_same_object(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = DatabaseConfig(url=UNREACHABLE, pool_mode="null")
+    db = get_database(config)
+    assert get_database(config) is db
+    assert db.pool_status() == {
+        "mode": "null",
+        "pool_size": 0,
+        "checked_in": 0,
+        "checked_out": 0,
+        "overflow": 0,
+        "status": "no engine yet",
+    }
+
+
+def test_get_database_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    monkeypatch.setenv("DB_POOL_MODE", "queue")
+    monkeypatch.setenv("DB_POOL_SIZE", "2")
+    db = get_database(DatabaseConfig.from_env())
+    assert (db.config.pool_mode, db.config.pool_size) == ("queue", 2)
+
+
+def test_bad_environment_fails_at_import_time_with_the_variable_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    import lambda_db.database
+
+    monkeypatch.setattr(lambda_db.database, "_databases", {})  # as in a fresh process
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DB_SECRET_ARN", raising=False)
+    with pytest.raises(ConfigurationError, match="DATABASE_URL"):
+        get_database()
