@@ -140,3 +140,20 @@ def test_rotated_secret_is_fetched_again_and_warm_environment_keeps_working(
     assert old_password not in output, SECRETS_NOT_LOGGED
     assert new_password not in output, SECRETS_NOT_LOGGED
     db.dispose()
+
+
+def test_server_restart_between_invocations_is_invisible_to_the_handler() -> None:
+    with EmbeddedPostgres(max_connections=10, log_connections=False) as pg:
+        pg.create_role("app", "pw")
+        db = _database(pg, ping_after_idle_s=0.0)
+
+        @db.handler
+        def handler(event: Any, context: Any) -> int:
+            with db.read() as conn:
+                return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+        before = handler({}, FakeContext())
+        pg.restart()  # every connection is cut while the environment is "frozen"
+        after = handler({}, FakeContext())
+        assert after != before
+        db.dispose()
