@@ -20,12 +20,18 @@ from urllib.parse import quote
 
 from harness.postgres import PostgresServer
 
-__all__ = ["Lab", "Measure", "Outcome", "Pitfall", "exception_text"]
+__all__ = ["Lab", "Measure", "Outcome", "Pitfall", "exception_text", "searchable_message"]
 
 Measure = int | float | str
 
 # SQLAlchemy appends the statement and a link to its docs; the words a user searches for come before them.
 _TRAILERS = re.compile(r"\n?\s*(\[SQL: |\[parameters: |\(Background on this error at: ).*", re.DOTALL)
+
+
+def searchable_message(message: str) -> str:
+    """A driver or SQLAlchemy message on one line, without the SQL statement and the documentation link."""
+    lines = [line.strip() for line in _TRAILERS.sub("", message).splitlines() if line.strip()]
+    return " / ".join(lines)
 
 
 def exception_text(exc: BaseException) -> str:
@@ -37,9 +43,8 @@ def exception_text(exc: BaseException) -> str:
     kind = type(exc)
     module = kind.__module__
     name = kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
-    message = _TRAILERS.sub("", str(exc)).strip()
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    return f"{name}: {' / '.join(lines)}" if lines else name
+    message = searchable_message(str(exc))
+    return f"{name}: {message}" if message else name
 
 
 @dataclass(frozen=True)

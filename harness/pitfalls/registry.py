@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from harness.pitfalls import (
     p1_leaked_sessions,
+    p2_connection_per_request,
     p3_fork_after_connect,
     p4_shared_session_threads,
     p5_stale_connection,
     p6_recycle_and_slow_query,
+    p7_engine_in_handler,
     p8_pool_options_null_pool,
 )
 from harness.pitfalls.base import Pitfall
@@ -18,11 +20,12 @@ PITFALLS: tuple[Pitfall, ...] = tuple(
     module.PITFALL
     for module in (
         p1_leaked_sessions,
+        p2_connection_per_request,
         p3_fork_after_connect,
         p4_shared_session_threads,
         p5_stale_connection,
         p6_recycle_and_slow_query,
-        p6_recycle_and_slow_query,
+        p7_engine_in_handler,
         p8_pool_options_null_pool,
     )
 )
