@@ -96,6 +96,11 @@ class Credentials:
                 f"{DB_SECRET_ARN}={arn!r}: the secret must be a JSON object with the keys "
                 f"{', '.join(SECRET_KEYS)} (and optionally port, dbname), as RDS writes it"
             )
+        engine = str(value.get("engine") or "postgres")
+        if not engine.startswith("postgres"):
+            raise ConfigurationError(
+                f"{DB_SECRET_ARN}={arn!r} is for engine {engine!r}; this layer speaks Postgres only"
+            )
         return value
 
     def _iam_token(self, params: dict[str, Any]) -> str:

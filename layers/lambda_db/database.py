@@ -13,7 +13,7 @@ import time
 import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
@@ -25,26 +25,17 @@ from lambda_db.config import DatabaseConfig
 from lambda_db.credentials import Credentials
 from lambda_db.engine import build_engine
 from lambda_db.guards import LeakTracker
-from lambda_db.metrics import emit_invocation, log_leak
+from lambda_db.metrics import emit_invocation, layer_logger, log_leak
 from lambda_db.session import connect_scope, read_scope, session_scope
 from lambda_db.shutdown import install_sigterm_dispose
 from lambda_db.stats import Stats
 
-__all__ = ["Database", "LambdaContext", "get_database"]
+__all__ = ["Database", "get_database"]
 
 # Stop retrying connects this long before the invocation would time out, so the handler can still answer 503.
 DEADLINE_MARGIN_S = 0.5
 
 R = TypeVar("R")
-
-
-class LambdaContext(Protocol):
-    """The part of the Lambda context object the layer reads."""
-
-    @property
-    def aws_request_id(self) -> str: ...
-
-    def get_remaining_time_in_millis(self) -> int: ...
 
 
 class Database:
@@ -124,7 +115,10 @@ class Database:
     def handler(self, function: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:
         """Decorate a Lambda handler ``(event, context)``: deadline, leak guard, per-invocation stats and log line.
 
-        In ``per_invocation`` mode (the baseline) it also builds the engine before and disposes it after.
+        The context is read duck-typed (``aws_request_id``, ``function_name``, ``get_remaining_time_in_millis``):
+        the connect-retry deadline is the invocation's remaining time minus a margin, so a storm ends in a 503
+        rather than a Lambda timeout. In ``per_invocation`` mode (the baseline) it also builds the engine before
+        and disposes it after.
         """
 
         @functools.wraps(function)
@@ -157,14 +151,18 @@ class Database:
         self._deadline = None
         cold_start = self._invocations == 0
         self._invocations += 1
-        emit_invocation(
-            self.pop_stats(),
-            cold_start=cold_start,
-            pool_mode=self.config.pool_mode,
-            request_id=request_id,
-            function_name=getattr(context, "function_name", None),
-            invocation_ms=round((time.monotonic() - started) * 1000, 3),
-        )
+        stats = self.pop_stats()
+        try:
+            emit_invocation(
+                stats,
+                cold_start=cold_start,
+                pool_mode=self.config.pool_mode,
+                request_id=request_id,
+                function_name=getattr(context, "function_name", None),
+                invocation_ms=round((time.monotonic() - started) * 1000, 3),
+            )
+        except Exception:  # noqa: BLE001 - reporting must never turn a served request into a failed one
+            layer_logger().exception("lambda_db could not emit its per-invocation metrics")
 
     # -- introspection -------------------------------------------------------------------------------------------
     def get_stats(self) -> dict[str, float]:

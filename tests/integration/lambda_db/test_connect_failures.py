@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
 from harness.postgres import EmbeddedPostgres, PostgresServer
-from lambda_db import Database, DatabaseConfig, DatabaseUnavailableError
+from lambda_db import ConfigurationError, Database, DatabaseConfig, DatabaseUnavailableError
 from tests.conftest import TestDatabase
 from tests.integration.lambda_db.conftest import FakeContext
 
@@ -157,3 +157,22 @@ def test_server_restart_between_invocations_is_invisible_to_the_handler() -> Non
         after = handler({}, FakeContext())
         assert after != before
         db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        ({"host": "h", "username": "u"}, "must be a JSON object with the keys host, username, password"),
+        ({"host": "h", "username": "u", "password": "p-hidden", "engine": "mysql"}, "engine 'mysql'"),
+        ("not json at all", "the secret is not JSON"),
+    ],
+)
+def test_a_malformed_secret_is_a_configuration_error(moto_endpoint: str, secret: object, message: str) -> None:
+    client = boto3.client("secretsmanager")
+    body = secret if isinstance(secret, str) else json.dumps(secret)
+    arn = client.create_secret(Name=f"bad-{uuid.uuid4().hex[:8]}", SecretString=body)["ARN"]
+    db = Database(DatabaseConfig(secret_arn=arn))
+    with pytest.raises(ConfigurationError, match=message) as raised:
+        db.server_connections()
+    assert "DB_SECRET_ARN" in str(raised.value)
+    assert "p-hidden" not in str(raised.value)
