@@ -31,7 +31,7 @@ def handler(event, context):
     return {"ok": True}
 """
 REALISTIC = """
-import os
+import time
 
 import psycopg2
 import sqlalchemy
@@ -166,6 +166,7 @@ def _hold_many(lam: LocalLambda, function: str, count: int) -> dict[str, Any]:
         "cold": sum(1 for r in results if r.cold_start),
         "distinct": len({r.environment_id for r in results}),
         "live": len(lam.environments(function)),
+        "errors": sorted({str((r.payload or {}).get("errorType", "throttled")) for r in results if r.function_error}),
         "rss_mib": sum(rss for rss, _ in memory) / 1024,
         "pss_mib": sum(pss for _, pss in memory) / 1024,
         "available_drop_mib": before - _mem_available_mib(),
@@ -280,7 +281,8 @@ def _render(
         "same cores)",
         f"- then {held['count']} simultaneous invocations, each holding its environment {BURST_SLEEP_S:.0f} s: "
         f"{held['ok']} succeeded on {held['distinct']} distinct environments, {held['cold']} cold starts, all done in "
-        f"{held['burst_s']:.2f} s; {held['live']} environments still live afterwards",
+        f"{held['burst_s']:.2f} s; {held['live']} environments still live afterwards"
+        + (f"; errors: {', '.join(held['errors'])}" if held["errors"] else ""),
         f"- memory held: {held['rss_mib']:,.0f} MiB RSS summed ({held['pss_mib']:,.0f} MiB PSS); MemAvailable fell "
         f"by {held['available_drop_mib']:,} MiB",
         "",

@@ -130,7 +130,7 @@ class Environment:
     def info(self, now: float) -> EnvironmentInfo:
         state: EnvironmentState = "frozen" if self.frozen and self.state == "idle" else self.state
         idle = 0.0 if self.state in ("busy", "initialising") else now - self.last_used
-        return EnvironmentInfo(self.id, self.spec.name, self.pid, state, self.invocations, now - self.created, idle)
+        return EnvironmentInfo(self.spec.name, self.pid, state, self.invocations, now - self.created, self.id, idle)
 
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the environment's process group (nothing if it is already gone)."""

@@ -18,6 +18,7 @@ from http import HTTPStatus
 __all__ = ["HttpConnection", "HttpRequest", "RequestHandler", "serve"]
 
 MAX_HEADER_BYTES = 64 * 1024
+_REASONS = {status.value: status.phrase for status in HTTPStatus}
 
 
 @dataclass
@@ -97,7 +98,7 @@ class HttpConnection(asyncio.Protocol):
         """Send the response to the request in flight, then go on to the next buffered one."""
         if self.closed or self.transport is None:
             return
-        reason = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else ""
+        reason = _REASONS.get(status, "")
         lines = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}"]
         pairs = headers.items() if isinstance(headers, Mapping) else headers or ()
         for name, value in pairs:

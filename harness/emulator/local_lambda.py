@@ -91,7 +91,7 @@ class LocalLambda:
         self.invoke_api_url: str | None = None
         self.http_api_url: str | None = None
         self._servers: list[asyncio.Server] = []
-        self._loop = asyncio.new_event_loop()
+        self._loop: asyncio.AbstractEventLoop | None = None  # created by start(), so an unstarted one holds nothing
         self._thread: threading.Thread | None = None
         self._stopped = False
 
@@ -118,6 +118,7 @@ class LocalLambda:
     def start(self) -> LocalLambda:
         if self._thread is not None:
             return self
+        self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="local-lambda", daemon=True)
         self._thread.start()
         _LIVE.add(self)
@@ -139,7 +140,7 @@ class LocalLambda:
 
     def stop(self) -> None:
         """Shut every environment down (SIGTERM, then SIGKILL) and stop the loop; safe to call twice."""
-        if self._stopped or self._thread is None:
+        if self._stopped or self._thread is None or self._loop is None:
             return
         self._stopped = True
         try:
@@ -176,7 +177,7 @@ class LocalLambda:
         self.stop()
 
     def _call(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._thread is None:
+        if self._thread is None or self._loop is None:
             coro.close()
             raise RuntimeError("LocalLambda is not started: use it as a context manager or call start()")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()

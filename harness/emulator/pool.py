@@ -66,7 +66,7 @@ class Pool:
         self.init_timeout_s = init_timeout_s
         self._functions: dict[str, _Function] = {}
         self._aliases: dict[str, str] = {}
-        self._log_dir = Path(tempfile.mkdtemp(prefix="lambda-logs-"))
+        self._log_dir: Path | None = None  # made with the first environment
         self._in_flight = 0
         self._live = 0
         self._processes: set[Environment] = set()  # every environment not yet exited, retired or not
@@ -177,7 +177,7 @@ class Pool:
         env = Environment(
             fn.spec,
             env=lambda_environment(fn.spec, region=self.region),
-            log_dir=self._log_dir,
+            log_dir=self.log_dir(),
             freeze=self.freeze,
             init_timeout_s=self.init_timeout_s,
             on_idle=self._on_idle,
@@ -303,6 +303,9 @@ class Pool:
                 delay = min(delay * 2, 1.0)
 
     def log_dir(self) -> Path:
+        """Where each environment's stdout/stderr goes (``<environment id>.log``)."""
+        if self._log_dir is None:
+            self._log_dir = Path(tempfile.mkdtemp(prefix="lambda-logs-"))
         return self._log_dir
 
 

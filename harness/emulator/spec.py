@@ -91,14 +91,14 @@ class InvokeResult:
 
     status_code: int
     payload: Any
-    raw_payload: bytes = b""
     function_error: str | None = None
     log_tail: str | None = None
     duration_ms: float = 0.0
-    init_duration_ms: float | None = None
     cold_start: bool = False
     environment_id: str | None = None
     throttled: bool = False
+    raw_payload: bytes = b""
+    init_duration_ms: float | None = None
     request_id: str = ""
 
 
@@ -106,13 +106,13 @@ class InvokeResult:
 class EnvironmentInfo:
     """A snapshot of one execution environment, for the live view and ``GET /_emulator/environments``."""
 
-    id: str
     function: str
     pid: int
     state: EnvironmentState
     invocations: int
     age_s: float
-    idle_s: float
+    id: str
+    idle_s: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -38,8 +38,8 @@ def test_bad_template_and_env_vars_exit_2_with_the_reason(tmp_path, capsys):
 
 def test_live_view_summarises_states_and_lists_environments():
     environments = [
-        EnvironmentInfo("a1", "Items", 101, "frozen", 12, 75.0, 3.0),
-        EnvironmentInfo("b2", "Items", 102, "busy", 3, 5.0, 0.0),
+        EnvironmentInfo("Items", 101, "frozen", 12, 75.0, "a1", 3.0),
+        EnvironmentInfo("Items", 102, "busy", 3, 5.0, "b2", 0.0),
     ]
 
     lines = render_environments(environments)
