@@ -28,6 +28,7 @@ from harness.monitor import ConnectionMonitor
 __all__ = ["SCENARIOS", "CompareOptions", "ScenarioContext"]
 
 SUPERUSER_RESERVED = 3  # Postgres' superuser_reserved_connections default: slots the application never gets
+MONITOR_CONNECTIONS = 1  # the monitor's superuser connection takes an ordinary slot while one is free
 SEED_ITEMS = 20
 
 
@@ -52,6 +53,11 @@ class CompareOptions:
     def app_slots(self) -> int:
         """Connections the application can hold on the small server: max_connections less the reserved ones."""
         return self.max_connections - SUPERUSER_RESERVED
+
+    @property
+    def connection_budget(self) -> int:
+        """What the template's budget would be here: the free slots less what other clients (the monitor) hold."""
+        return self.app_slots - MONITOR_CONNECTIONS
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -192,7 +198,7 @@ def over_budget(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     """
     options = ctx.options
     clients = max(2, math.ceil(options.app_slots * options.over_budget_factor))
-    reserved = options.app_slots if strategy.capped else None
+    reserved = options.connection_budget if strategy.capped else None
     small = ServerProfile(max_connections=options.max_connections)
     runs = []
     for step, profile in (("roomy server", ROOMY), (f"max_connections={options.max_connections}", small)):

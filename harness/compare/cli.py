@@ -1,0 +1,131 @@
+"""``harness compare`` (``make compare``): connection strategies side by side under concurrent Lambda load."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness.compare.scenarios import SCENARIOS, CompareOptions
+from harness.compare.strategies import strategy_names
+
+DESCRIPTION = "run the connection strategies side by side under concurrent Lambda load and write a report"
+
+DEFAULT_SCENARIOS = ("burst", "over_budget", "freeze_thaw", "scale_down", "ramp")
+QUICK = {"concurrency": (1, 4, 8), "invocations": 6, "over_budget_factor": 2.0, "ramp": (1, 2, 4)}
+
+
+def _count_list(text: str) -> tuple[int, ...]:
+    """argparse type: comma-separated whole numbers >= 1, e.g. ``1,8,32,64``."""
+    try:
+        values = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers like 1,8,32, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"every count must be at least 1, got {text!r}")
+    return values
+
+
+def _bounded(kind: Callable[[str], float], low: float, high: float, what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what}: expected a number, got {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}, got {value}")
+        return value
+
+    return parse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=sorted(SCENARIOS),
+        dest="scenarios",
+        help=f"scenario to run (repeatable; default: {', '.join(DEFAULT_SCENARIOS)})",
+    )
+    parser.add_argument(
+        "--strategy",
+        action="append",
+        choices=strategy_names(),
+        dest="strategies",
+        help="strategy to run (repeatable; default: all)",
+    )
+    parser.add_argument("--concurrency", type=_count_list, help="burst sweep of concurrent clients (default 1,8,32,64)")
+    parser.add_argument("--ramp", type=_count_list, help="ramp steps of concurrent clients (default 1,2,4,8,16,32)")
+    parser.add_argument(
+        "--invocations",
+        type=_bounded(int, 1, 10_000, "--invocations"),
+        help="invocations per client per step (default 20)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=_bounded(int, 5, 1000, "--max-connections"),
+        help="max_connections of the over-budget server (default 20)",
+    )
+    parser.add_argument(
+        "--over-budget-factor",
+        type=_bounded(float, 1.0, 10.0, "--over-budget-factor"),
+        help="concurrent environments as a multiple of the server's free slots (default 4)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=_bounded(float, 0.2, 60.0, "--idle-timeout"),
+        help="idle_session_timeout in seconds for freeze_thaw (default 1)",
+    )
+    parser.add_argument(
+        "--idle-ttl",
+        type=_bounded(float, 0.2, 60.0, "--idle-ttl"),
+        help="seconds before an idle environment is reclaimed in scale_down (default 2)",
+    )
+    parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (template.yaml)")
+    parser.add_argument("--output", type=Path, default=Path("reports"), help="reports go to OUTPUT/<timestamp>/")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI and a first look")
+
+
+def options_from_args(args: argparse.Namespace) -> CompareOptions:
+    sizes = dict(QUICK) if args.quick else {}
+    for name in ("concurrency", "invocations", "over_budget_factor", "ramp", "max_connections"):
+        value = getattr(args, name)
+        if value is not None:
+            sizes[name] = value
+    if args.idle_timeout is not None:
+        sizes["idle_timeout_s"] = args.idle_timeout
+    if args.idle_ttl is not None:
+        sizes["idle_ttl_s"] = args.idle_ttl
+    return CompareOptions(
+        scenarios=tuple(dict.fromkeys(args.scenarios or DEFAULT_SCENARIOS)),
+        strategies=tuple(dict.fromkeys(args.strategies or strategy_names())),
+        template=args.template,
+        output_dir=args.output,
+        **sizes,  # type: ignore[arg-type]
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    if not args.template.is_file():
+        print(
+            f"harness compare: --template {args.template} does not exist (run from the repository root)",
+            file=sys.stderr,
+        )
+        return 2
+    options = options_from_args(args)
+    from harness.compare.report import summary_rows, verdict_lines, write_all
+    from harness.compare.runner import run_compare
+
+    report = run_compare(options)
+    out_dir = options.output_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    paths = write_all(report, out_dir)
+    print()
+    for line in summary_rows(report):
+        print(line)
+    print()
+    for line in verdict_lines(report):
+        print(line)
+    print(f"\nwrote {', '.join(str(p) for p in paths)}")
+    return 0
