@@ -185,6 +185,8 @@ class Database:
         if isinstance(pool, QueuePool):
             status.update(pool_size=pool.size(), checked_in=pool.checkedin(), checked_out=pool.checkedout())
             status["overflow"] = pool.overflow()
+        else:
+            status["checked_out"] = len(self._tracker)
         return status
 
     def server_connections(self) -> dict[str, Any]:

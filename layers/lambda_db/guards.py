@@ -96,6 +96,11 @@ class LeakTracker:
         with self._lock:
             self._out.pop(id(record), None)
 
+    def __len__(self) -> int:
+        """How many connections are checked out now (NullPool keeps no count of its own)."""
+        with self._lock:
+            return len(self._out)
+
     def clear(self) -> None:
         """Forget everything (in a forked child: those connections belong to the parent)."""
         with self._lock:

@@ -120,3 +120,11 @@ def test_warm_reads_open_no_new_connection(make_database: MakeDatabase, database
     stats = db.get_stats()
     assert (stats["connections_opened_num"], stats["checkouts_num"], stats["pings_num"]) == (0, 5, 0)
     assert database.connections(db.config.application_name) == 1
+
+
+def test_pool_status_counts_checked_out_connections_in_null_mode(make_database: MakeDatabase) -> None:
+    db = make_database(pool_mode="null")
+    with db.read():
+        during = db.pool_status()
+    assert (during["mode"], during["pool_size"], during["checked_out"]) == ("null", 0, 1)
+    assert db.pool_status()["checked_out"] == 0
