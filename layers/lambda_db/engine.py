@@ -23,6 +23,7 @@ from lambda_db import stats as keys
 from lambda_db.config import DatabaseConfig
 from lambda_db.credentials import Credentials
 from lambda_db.guards import LeakTracker, check_pid, record_pid
+from lambda_db.metrics import layer_logger
 from lambda_db.retry import ConnectRetry, is_auth_failure, is_retryable_connect_error
 from lambda_db.stats import Stats
 
@@ -89,8 +90,18 @@ def build_engine(
     deadline:
         Returns the monotonic time by which connect retries must stop (the invocation's end), or None outside one.
     """
-    engine = create_engine(credentials.url(), connect_args=_connect_arguments(config), **_pool_arguments(config))
+    url = credentials.url()
+    engine = create_engine(url, connect_args=_connect_arguments(config), **_pool_arguments(config))
     stats.add(keys.ENGINES_CREATED)
+    layer_logger().info(
+        "lambda_db engine created",
+        extra={
+            "database_url": url.render_as_string(hide_password=True),  # the only form a URL may be logged in
+            "pool_mode": config.pool_mode,
+            "pool": engine.pool.status(),
+            "application_name": config.application_name,
+        },
+    )
     connector = _Connector(config, credentials, stats, deadline)
     event.listen(engine, "do_connect", connector.do_connect)
     event.listen(engine, "invalidate", lambda *_: stats.add(keys.INVALIDATIONS))

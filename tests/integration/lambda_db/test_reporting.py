@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from lambda_db import STATS_KEYS
+from tests.conftest import TestDatabase
 from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase
 
 
@@ -35,3 +36,13 @@ def test_each_invocation_logs_its_counters_and_emits_emf(
     assert namespace == "lambda-db-tests"
     assert [doc["connections_opened_num"] for doc in documents] == [[1.0], [0.0]]
     assert documents[0]["pool_mode"] == "single"
+
+
+def test_engine_creation_is_logged_with_the_password_hidden(
+    make_database: MakeDatabase, database: TestDatabase, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = make_database(pool_mode="single")
+    db.engine  # noqa: B018 - building it is the point
+    [record] = [r for r in caplog.records if r.getMessage() == "lambda_db engine created"]
+    assert record.database_url.startswith("postgresql+psycopg2://app:***@")
+    assert database.password not in caplog.text
