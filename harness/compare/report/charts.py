@@ -53,26 +53,36 @@ def connections_over_time(report: Report, scenario: str, path: Path) -> Path:
             fontsize=8,
             color="#4b5563",
         )
+    widths = {name: 1.6 + 0.9 * rank for rank, name in enumerate(reversed(list(series.segments)))}
     for strategy, parts in series.segments.items():
         for number, part in enumerate(parts):
             axes.plot(
                 [t for t, _ in part],
                 [v for _, v in part],
                 color=colour_for(strategy),
-                linewidth=1.8,
+                linewidth=widths[strategy],  # wider first: a line hidden under a later one still shows its edge
                 marker="o" if len(part) == 1 else None,
                 label=strategy if number == 0 else None,
             )
-    for start, end, cap in series.limits:
-        if cap <= max(2 * series.peak, 1):
-            axes.hlines(cap, start, end, colors="#b91c1c", linestyles="dashed", label=f"max_connections={cap}")
+    for number, (start, end, cap) in enumerate(series.visible_limits):
+        label = "max_connections" if number == 0 else None
+        axes.hlines(cap, start, end, colors="#b91c1c", linestyles="dashed", label=label)
+        axes.annotate(
+            f"max_connections={cap}",
+            (end, cap),
+            xytext=(-4, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color="#b91c1c",
+        )
     axes.set_title(f"{scenario}: server connections over time")
     axes.set_xlabel("time since the scenario started (s), steps laid end to end")
     axes.set_ylabel("server connections (app backends)")
     axes.set_xlim(0, max(series.end_s, 1.0))
-    axes.set_ylim(bottom=0, top=max(series.peak * 1.15, 1))
+    axes.set_ylim(bottom=0, top=series.y_top * 1.15 + 0.5)
     if series.segments:
-        axes.legend(loc="upper right", fontsize=8)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return _save(figure, path)
 
 
@@ -108,17 +118,20 @@ def latency_percentiles(report: Report, scenario: str, path: Path) -> Path:
     axes.set_xlabel("step (x = every request failed)")
     axes.set_ylabel(f"latency of successful requests (ms, {scale})")
     if labelled:
-        axes.legend(loc="upper left", fontsize=8)
+        axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return _save(figure, path)
 
 
 def errors_by_strategy(report: Report, scenario: str, path: Path) -> Path:
     """Failed requests per strategy, stacked by error text (a chart that says "no failed requests" when so)."""
+    from matplotlib.patches import Patch
+
     groups = error_groups([summarize(run) for run in runs_of(report, scenario)])
     strategies = list(dict.fromkeys(run.strategy for run in runs_of(report, scenario)))
     figure, axes = _figure()
     errors = list(dict.fromkeys(error for counts in groups.values() for error in counts))
     hatches = ("", "//", "..", "xx", "\\\\", "--", "++", "oo")
+    handles: list[Any] = []
     lefts = [0] * len(strategies)
     for number, error in enumerate(errors):
         counts = [groups.get(strategy, {}).get(error, 0) for strategy in strategies]
@@ -130,14 +143,28 @@ def errors_by_strategy(report: Report, scenario: str, path: Path) -> Path:
             color=[colour_for(s) for s in strategies],
             hatch=hatches[number % len(hatches)],
             edgecolor="white",
-            label=short if len(short) <= 70 else short[:67] + "...",
+        )
+        handles.append(
+            Patch(
+                facecolor="#e5e7eb",
+                edgecolor="#374151",
+                hatch=hatches[number % len(hatches)] * 2,
+                label=short if len(short) <= 60 else short[:57] + "...",
+            )
         )
         lefts = [a + b for a, b in zip(lefts, counts, strict=True)]
     if not errors:
         axes.text(0.5, 0.5, "no failed requests", transform=axes.transAxes, ha="center", va="center", fontsize=14)
         axes.set_yticks(range(len(strategies)), strategies)
     else:
-        axes.legend(title="error (hatch)", loc="lower right", fontsize=7, title_fontsize=8)
+        axes.legend(
+            handles=handles,
+            title="error (hatch)",
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=7,
+            title_fontsize=8,
+        )
     axes.invert_yaxis()
     axes.set_title(f"{scenario}: failed requests by strategy and error")
     axes.set_xlabel("failed requests (count)")

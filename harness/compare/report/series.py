@@ -43,7 +43,13 @@ def strategy_names(report: Report) -> list[str]:
 
 
 def runs_of(report: Report, scenario: str) -> list[RunRecord]:
-    return [run for run in report.runs if run.scenario == scenario]
+    """A scenario's runs, step by step and within a step in strategy order: strategies side by side per step.
+
+    (The runner runs every step of one strategy before the next; a reader compares strategies at one step.)
+    """
+    runs = [run for run in report.runs if run.scenario == scenario]
+    steps = {step: index for index, step in enumerate(_unique([run.step for run in runs]))}
+    return sorted(runs, key=lambda run: steps[run.step])  # stable: strategies keep their running order
 
 
 def totals(runs: list[RunRecord], scenario: str) -> RunSummary:
@@ -95,6 +101,16 @@ class ConnectionSeries:
     @property
     def peak(self) -> int:
         return max((y for parts in self.segments.values() for part in parts for _, y in part), default=0)
+
+    @property
+    def visible_limits(self) -> list[tuple[float, float, int]]:
+        """Limits worth drawing: a roomy server's cap far above every line would only flatten the chart."""
+        return [limit for limit in self.limits if limit[2] <= max(2 * self.peak, 1)]
+
+    @property
+    def y_top(self) -> int:
+        """The highest value a chart must show: the peak, or a drawn limit above it."""
+        return max([self.peak, *(cap for _, _, cap in self.visible_limits), 1])
 
 
 def _span(run: RunRecord) -> float:

@@ -46,8 +46,7 @@ def _tick_label(value: float) -> str:
 def connections_svg(series: ConnectionSeries, *, title: str, width: int = 960, height: int = 320) -> str:
     """One line per strategy of the application's server connections; steps as shaded bands, limits dashed."""
     plot_w, plot_h = width - _LEFT - _RIGHT, height - _TOP - _BOTTOM
-    shown_limits = [lim for lim in series.limits if lim[2] <= max(2 * series.peak, 1)]
-    y_ticks = nice_ticks(max([series.peak, *(lim[2] for lim in shown_limits), 1]))
+    y_ticks = nice_ticks(1.1 * series.y_top)  # headroom for the limit's label
     x_ticks = nice_ticks(series.end_s or 1.0, 8)
     y_max, x_max = y_ticks[-1], x_ticks[-1]
 
@@ -76,18 +75,21 @@ def connections_svg(series: ConnectionSeries, *, title: str, width: int = 960, h
         body.append(
             f'<text x="{_num(x(value))}" y="{_TOP + plot_h + 16}" text-anchor="middle">{_tick_label(value)}</text>'
         )
-    for start, end, cap in shown_limits:
+    for start, end, cap in series.visible_limits:
         body.append(
             f'<line x1="{_num(x(start))}" x2="{_num(x(end))}" y1="{_num(y(cap))}" y2="{_num(y(cap))}" '
             f'stroke="#b91c1c" stroke-dasharray="6 4"/><text x="{_num(x(end) - 4)}" y="{_num(y(cap) - 4)}" '
             f'text-anchor="end" fill="#b91c1c" font-size="11">max_connections={cap}</text>'
         )
+    # Strategies often hold the same count (0, or the same cap): earlier lines are drawn wider, so a line hidden
+    # under a later one still shows as a coloured edge around it.
+    widths = {name: 2.0 + 0.7 * rank for rank, name in enumerate(reversed(list(series.segments)))}
     for strategy, parts in series.segments.items():
         colour = colour_for(strategy)
         for part in parts:
             points = " ".join(f"{_num(x(t))},{_num(y(v))}" for t, v in part)
             body.append(
-                f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2" '
+                f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="{widths[strategy]:.1f}" '
                 f'stroke-linejoin="round"><title>{escape(strategy)}</title></polyline>'
             )
             if len(part) == 1:

@@ -93,3 +93,17 @@ def test_an_empty_report_says_so() -> None:
     empty = Report(machine={}, parameters={})
     assert summary_rows(empty) == ["no runs recorded"]
     assert verdict_lines(empty) == ["no verdicts"]
+
+
+def test_strategies_sit_side_by_side_within_each_step(report: Report) -> None:
+    # GIVEN the runner ran every step of one strategy before the next
+    rows = table_rows(summary_rows(report), "burst")[:-1]
+    # THEN the table compares strategies at one step before moving to the next
+    assert [(row[0].strip(), row[1].strip()) for row in rows] == [
+        ("single", "c=1"),
+        ("null", "c=1"),
+        ("queue", "c=1"),
+        ("single", "c=4"),
+        ("null", "c=4"),
+        ("queue", "c=4"),
+    ]
