@@ -47,6 +47,19 @@ def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "lambda-db-tests")
 
 
+InvocationLog = Callable[[], list[dict[str, Any]]]
+
+
+@pytest.fixture
+def invocation_log(caplog: pytest.LogCaptureFixture) -> InvocationLog:
+    """The per-invocation log lines written by ``@db.handler`` so far, as dicts (counters, cold_start, ...)."""
+
+    def lines() -> list[dict[str, Any]]:
+        return [record.lambda_db for record in caplog.records if record.getMessage() == "lambda_db invocation"]
+
+    return lines
+
+
 @pytest.fixture
 def make_database(database: TestDatabase) -> Iterator[MakeDatabase]:
     """Build Databases on the test's database, each with its own application_name (counted in pg_stat_activity)."""

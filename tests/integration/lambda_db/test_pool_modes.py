@@ -8,7 +8,7 @@ from sqlalchemy import text
 
 from lambda_db import Database
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase, settled_connections
+from tests.integration.lambda_db.conftest import FakeContext, InvocationLog, MakeDatabase, settled_connections
 
 INVOCATIONS = 3
 
@@ -28,39 +28,45 @@ def _invoke_repeatedly(db: Database, database: TestDatabase, *, held_after: int)
     return pids, held
 
 
-def test_single_mode_opens_one_connection_and_holds_it(make_database: MakeDatabase, database: TestDatabase) -> None:
+def test_single_mode_opens_one_connection_and_holds_it(
+    make_database: MakeDatabase, database: TestDatabase, invocation_log: InvocationLog
+) -> None:
     db = make_database(pool_mode="single")
     pids, held = _invoke_repeatedly(db, database, held_after=1)
     assert len(set(pids)) == 1  # one backend served every invocation
     assert held == [1, 1, 1]
+    assert [line["connections_opened_num"] for line in invocation_log()] == [1, 0, 0]
 
 
 def test_null_pool_opens_one_connection_per_invocation_and_holds_none(
-    make_database: MakeDatabase, database: TestDatabase
+    make_database: MakeDatabase, database: TestDatabase, invocation_log: InvocationLog
 ) -> None:
     db = make_database(pool_mode="null")
     pids, held = _invoke_repeatedly(db, database, held_after=0)
     assert len(set(pids)) == INVOCATIONS  # a new backend for every invocation
     assert held == [0, 0, 0]
+    assert [line["connections_opened_num"] for line in invocation_log()] == [1, 1, 1]
 
 
 def test_queue_mode_reuses_one_connection_for_sequential_invocations(
-    make_database: MakeDatabase, database: TestDatabase
+    make_database: MakeDatabase, database: TestDatabase, invocation_log: InvocationLog
 ) -> None:
     db = make_database(pool_mode="queue")
     pids, held = _invoke_repeatedly(db, database, held_after=1)
     assert len(set(pids)) == 1  # one backend served every invocation
     assert held == [1, 1, 1]
+    assert [line["connections_opened_num"] for line in invocation_log()] == [1, 0, 0]
     assert db.pool_status()["pool_size"] == 5
 
 
 def test_per_invocation_mode_opens_per_invocation_and_holds_nothing_after(
-    make_database: MakeDatabase, database: TestDatabase
+    make_database: MakeDatabase, database: TestDatabase, invocation_log: InvocationLog
 ) -> None:
     db = make_database(pool_mode="per_invocation")
     pids, held = _invoke_repeatedly(db, database, held_after=0)
     assert len(set(pids)) == INVOCATIONS  # a new backend for every invocation
     assert held == [0, 0, 0]
+    assert [line["connections_opened_num"] for line in invocation_log()] == [1, 1, 1]
 
 
 def test_pool_status_reports_the_single_connection(make_database: MakeDatabase) -> None:
