@@ -14,9 +14,10 @@ STAMP="$VENV/.installed"
 if [ ! -f "$STAMP" ] || [ requirements/sam.txt -nt "$STAMP" ]; then
   echo "==> creating $VENV (SAM CLI and cfn-lint-serverless, pinned in requirements/sam.txt)"
   [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt 2>&1 \
-    | grep -v "^WARNING: Location" || true
-  "$VENV/bin/sam" --version >/dev/null  # fail here, clearly, if the install did not work
+  if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt; then
+    echo "FAILED to install requirements/sam.txt into $VENV (see pip's message above); delete $VENV and retry" >&2
+    exit 1
+  fi
   touch "$STAMP"
 fi
 
