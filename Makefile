@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv pgbouncer test lint typecheck unit integration compare bench pitfalls faults sam-validate sam-build sam-check clean
+.PHONY: help venv pgbouncer test lint typecheck unit integration compare emulate bench pitfalls faults sam-validate sam-build sam-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -47,6 +47,9 @@ sam-check:  ## sam validate --lint, cfn-lint (serverless rules) and sam build, o
 
 compare: venv  ## the main job: connection strategies side by side under concurrent Lambda load
 	$(BIN)/harness compare $(ARGS)
+
+emulate: venv  ## the template's functions as a local Lambda: Invoke API :3001, HTTP API :3000 (no Docker)
+	$(BIN)/harness emulate $(ARGS)
 
 bench: venv  ## benchmarks; figures go to docs/benchmarks.md
 	$(BIN)/harness bench $(ARGS)
