@@ -18,7 +18,7 @@ def body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"]) if response.get("body") else None
 
 
-@pytest.mark.parametrize("pool_mode", ["single", "null", "queue"])
+@pytest.mark.parametrize("pool_mode", ["single", "null", "queue", "per_invocation"])
 def test_crud_round_trip_writes_and_reads_real_rows(
     load_function: Callable[..., Function], migrated: TestDatabase, pool_mode: str
 ) -> None:
@@ -178,3 +178,14 @@ def test_health_shows_the_pool_and_the_servers_connections(
     assert health["server_connections"]["application_name"] == items.application_name
     assert health["server_connections"]["count"] == 1
     assert migrated.connections(application_prefix=items.application_name) == 1
+
+
+@pytest.mark.parametrize(("pool_mode", "held"), [("single", 1), ("queue", 1), ("null", 0), ("per_invocation", 0)])
+def test_the_pool_mode_alone_decides_what_an_environment_holds_between_invocations(
+    load_function: Callable[..., Function], migrated: TestDatabase, pool_mode: str, held: int
+) -> None:
+    items = load_function("items", pool_mode=pool_mode)
+    for _ in range(3):
+        assert items.invoke("items_get_missing")["statusCode"] == 404
+
+    assert migrated.connections(application_prefix=items.application_name) == held
