@@ -147,3 +147,33 @@ def test_stop_leaves_no_process_behind(make_lambda):
 
     assert all(process_state(pid) is None for pid in pids)
     assert not any(os.path.exists(f"/proc/{pid}") for pid in pids)
+
+
+def test_many_threads_never_exceed_reserved_concurrency_and_leave_no_slot_taken(make_lambda):
+    lam = make_lambda(spec("Sleep", "app.sleep", timeout_s=10, reserved_concurrency=3))
+    seen_environments: set[str] = set()
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def client():
+        for _ in range(15):
+            result = lam.invoke("Sleep", {"seconds": 0.01})
+            with lock:
+                outcomes.append("throttled" if result.throttled else result.function_error or "ok")
+                if result.environment_id:
+                    seen_environments.add(result.environment_id)
+
+    threads = [threading.Thread(target=client) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert set(outcomes) <= {"ok", "throttled"}
+    assert "throttled" in outcomes
+    assert len(seen_environments) <= 3
+    # Every slot was given back: three calls at once still fit.
+    runs = [in_background(lambda: lam.invoke("Sleep", {"seconds": 0.3})) for _ in range(3)]
+    for thread, _ in runs:
+        thread.join()
+    assert not any(box[0].throttled for _, box in runs)
