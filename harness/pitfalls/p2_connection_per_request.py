@@ -27,10 +27,10 @@ from harness.pitfalls.base import Lab, Outcome, Pitfall
 from harness.pitfalls.environments import Invocations, invoke_together, local_lambda
 from harness.postgres import EmbeddedPostgres
 
-MAX_CONNECTIONS = 9  # 3 reserved for superusers, 1 for the lab's monitor: 5 slots for the application
-CONCURRENCY = 8  # simultaneous invocations: more than the free slots
-BUDGET = 4  # reserved concurrency = connections the function may hold (one per environment)
-PROXY_POOL = 3  # PgBouncer's server connections for the whole function
+MAX_CONNECTIONS = 7  # 3 reserved for superusers, 1 for the lab's monitor: 3 slots for the application
+CONCURRENCY = 6  # simultaneous invocations: twice the free slots
+BUDGET = 2  # reserved concurrency = connections the function may hold (one per environment)
+PROXY_POOL = 2  # PgBouncer's server connections for the whole function
 EVENT = {"hold_s": 0.5}  # each invocation holds its connection this long
 
 

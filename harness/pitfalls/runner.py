@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from harness.pitfalls.base import Lab, Outcome, Pitfall, exception_text
 from harness.postgres import EmbeddedPostgres
 
-__all__ = ["APP_ROLE", "PitfallResult", "open_lab", "run_pitfall", "run_pitfalls", "shared_lab"]
+__all__ = ["APP_ROLE", "PitfallResult", "run_pitfall", "run_pitfalls", "shared_lab"]
 
 APP_ROLE = "app"
 SHARED_MAX_CONNECTIONS = 100
@@ -43,37 +43,42 @@ class PitfallResult:
         return self.reproduced and self.fix_held
 
 
-def _fresh_database(server: EmbeddedPostgres | Lab, user: str) -> str:
+@contextmanager
+def _fresh_database(server: Lab) -> Iterator[Lab]:
+    """A new empty database on ``server`` owned by its application role, dropped (connections and all) afterwards."""
     name = f"pitfall_{uuid.uuid4().hex[:12]}"
-    target = server.server if isinstance(server, Lab) else server
-    target.create_database(name, owner=user)
-    return name
+    server.server.create_database(name, owner=server.user)
+    try:
+        yield Lab(server=server.server, database=name, user=server.user, password=server.password)
+    finally:
+        server.server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
-def open_lab(pitfall: Pitfall, shared: Lab | None) -> Iterator[Lab]:
-    """A fresh database for one side of ``pitfall``: on ``shared``'s server, or on a small server of its own."""
+def _server_for(pitfall: Pitfall, shared: Lab | None) -> Iterator[Lab]:
+    """``shared`` when the pitfall needs no settings of its own, else a small server started for it alone."""
     if pitfall.server is None and shared is not None:
-        name = _fresh_database(shared, shared.user)
-        try:
-            yield Lab(server=shared.server, database=name, user=shared.user, password=shared.password)
-        finally:
-            shared.server.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield shared
         return
     password = secrets.token_hex(12)
     with EmbeddedPostgres(**dict(pitfall.server or {})) as server:
         server.create_role(APP_ROLE, password)
-        yield Lab(server=server, database=_fresh_database(server, APP_ROLE), user=APP_ROLE, password=password)
+        yield Lab(server=server, database="postgres", user=APP_ROLE, password=password)
 
 
 def run_pitfall(pitfall: Pitfall, shared: Lab | None) -> PitfallResult:
-    """Reproduce ``pitfall``, then run its fix under the same load; a failure of the lab itself is reported."""
+    """Reproduce ``pitfall``, then run its fix under the same load; a failure of the lab itself is reported.
+
+    Both sides share the pitfall's server (starting one costs seconds on a busy machine) but each gets a fresh
+    database, and everything the bad side opened is closed before the fixed side starts.
+    """
     before, after = Outcome(), Outcome()
     try:
-        with open_lab(pitfall, shared) as lab:
-            before = pitfall.reproduce(lab)
-        with open_lab(pitfall, shared) as lab:
-            after = pitfall.fixed(lab)
+        with _server_for(pitfall, shared) as server:
+            with _fresh_database(server) as lab:
+                before = pitfall.reproduce(lab)
+            with _fresh_database(server) as lab:
+                after = pitfall.fixed(lab)
     except Exception as exc:  # noqa: BLE001 - one broken pitfall must not hide the others' results
         return PitfallResult(pitfall, before, after, crashed=exception_text(exc))
     return PitfallResult(pitfall, before, after)
