@@ -159,6 +159,7 @@ def _reports_to_devnull() -> Iterator[None]:
 
 def run(quick: bool) -> str:
     rounds, requests = (6, 50) if quick else (40, 50)
+    load_before = os.getloadavg()[0]
     series: dict[str, Series] = {}
     opened: dict[str, float] = {}
     with EmbeddedPostgres(max_connections=60, log_connections=False) as pg, _reports_to_devnull():
@@ -194,10 +195,13 @@ def run(quick: bool) -> str:
             db.dispose()
         raw_close()
         plain_close()
-    return _render(series, opened, rounds=rounds, requests=requests)
+    load = (load_before, os.getloadavg()[0])
+    return _render(series, opened, rounds=rounds, requests=requests, load=load)
 
 
-def _render(series: dict[str, Series], opened: dict[str, float], *, rounds: int, requests: int) -> str:
+def _render(
+    series: dict[str, Series], opened: dict[str, float], *, rounds: int, requests: int, load: tuple[float, float]
+) -> str:
     floor = {kind: series[f"psycopg2 (floor)|{kind}"] for kind in ("read", "write")}
 
     def ratio(name: str, kind: str, best: bool = False) -> float:
@@ -208,7 +212,8 @@ def _render(series: dict[str, Series], opened: dict[str, float], *, rounds: int,
     lines = [
         f"{rounds} interleaved rounds; {requests} requests per round per variant ({requests // 10} for the modes "
         "that connect per request). Figures are the median over rounds of the mean per request; the ratio in "
-        "brackets compares the fastest rounds (the machine is shared, and noise only ever adds time).",
+        "brackets compares the fastest rounds (the machine is shared, and noise only ever adds time). "
+        f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} CPUs.",
         "",
         "| variant | warm read (µs) | x floor | warm write (µs) | x floor | new connections / request |",
         "|---|---:|---:|---:|---:|---:|",
