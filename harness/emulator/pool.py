@@ -71,6 +71,7 @@ class Pool:
         self._live = 0
         self._processes: set[Environment] = set()  # every environment not yet exited, retired or not
         self._events: set[asyncio.Task[None]] = set()
+        self._reclaim_timers: dict[Environment, asyncio.TimerHandle] = {}
 
     # --- functions -------------------------------------------------------------------------------------------
 
@@ -197,14 +198,24 @@ class Pool:
     def _on_idle(self, env: Environment) -> None:
         fn = self._functions[env.spec.name]
         fn.idle.append(env)
-        if self.idle_ttl_s is not None:
-            asyncio.get_running_loop().call_later(self.idle_ttl_s, self._maybe_reclaim, env, env.invocations)
+        if self.idle_ttl_s is not None and env not in self._reclaim_timers:
+            self._reclaim_timers[env] = asyncio.get_running_loop().call_later(self.idle_ttl_s, self._check_idle, env)
 
-    def _maybe_reclaim(self, env: Environment, invocations: int) -> None:
-        if env.state == "idle" and env.invocations == invocations:
+    def _check_idle(self, env: Environment) -> None:
+        """One timer per environment, re-armed for what is left of its TTL (not one per invocation)."""
+        del self._reclaim_timers[env]
+        if env.state != "idle" or self.idle_ttl_s is None:
+            return  # busy now: becoming idle again arms a new timer
+        left = self.idle_ttl_s - (time.monotonic() - env.last_used)
+        if left <= 0:
             self._retire_idle(env, "idle")
+        else:
+            self._reclaim_timers[env] = asyncio.get_running_loop().call_later(left, self._check_idle, env)
 
     def _on_gone(self, env: Environment) -> None:
+        timer = self._reclaim_timers.pop(env, None)
+        if timer is not None:
+            timer.cancel()
         fn = self._functions[env.spec.name]
         if env in fn.environments:
             fn.environments.discard(env)

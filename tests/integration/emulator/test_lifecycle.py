@@ -177,3 +177,14 @@ def test_many_threads_never_exceed_reserved_concurrency_and_leave_no_slot_taken(
     for thread, _ in runs:
         thread.join()
     assert not any(box[0].throttled for _, box in runs)
+
+
+def test_an_environment_in_use_is_not_reclaimed_until_idle_for_the_whole_ttl(make_lambda):
+    lam = make_lambda(spec("Echo", "app.echo"), idle_ttl_s=1.5)
+    first = lam.invoke("Echo")
+
+    for _ in range(20):  # used every 0.1 s, well past its first TTL deadline
+        threading.Event().wait(0.1)
+        assert lam.invoke("Echo").environment_id == first.environment_id
+
+    assert lam.wait_gone(first.environment_id, timeout_s=10)
