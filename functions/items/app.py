@@ -87,7 +87,7 @@ def delete_item(id: str) -> Response[str]:
     item_id = schemas.parse_item_id(id)
     with db.session() as session:
         items.delete_item(session, item_id)
-    return Response(HTTPStatus.NO_CONTENT, content_types.APPLICATION_JSON, "")
+    return Response(HTTPStatus.NO_CONTENT)
 
 
 @app.get("/health")

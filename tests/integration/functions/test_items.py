@@ -42,6 +42,7 @@ def test_crud_round_trip_writes_and_reads_real_rows(
 
     deleted = items.invoke("items_delete")
     assert deleted["statusCode"] == 204
+    assert not deleted.get("body")
     assert count_rows(migrated, "items") == 0
     assert items.invoke("items_delete")["statusCode"] == 404
 
