@@ -24,6 +24,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 
 from harness.pitfalls.base import Lab, Outcome, Pitfall
+from harness.pitfalls.environments import invoke_together, local_lambda
 from lambda_db import Database, DatabaseConfig
 
 IDLE_TIMEOUT_S = 0.5  # the server's idle_session_timeout
@@ -56,6 +57,23 @@ def _query_after_idle(
         outcome.measure(**{f"{cause}: backend pid": f"{before} -> (error)"})
 
 
+def _frozen_environment(lab: Lab, handler: str, name: str, outcome: Outcome) -> bool:
+    """The Lambda case: an environment is frozen between two invocations; the server ends its idle session meanwhile.
+
+    Returns whether the second invocation found a live connection (a new one, since the old one is gone).
+    """
+    cause = "frozen Lambda environment"
+    with local_lambda(lab, handler, application_name=name) as lam:
+        first = invoke_together(lam, 1, {}).results[0]
+        time.sleep(IDLE_GAP_S)  # frozen (SIGSTOP): nothing in the environment runs, its connection sits idle
+        second = invoke_together(lam, 1, {})
+    second.record_errors(outcome)
+    served = not second.failed
+    new_pid = second.results[0].payload["backend_pid"] if served else "(error)"
+    outcome.measure(**{f"{cause}: backend pid": f"{first.payload['backend_pid']} -> {new_pid}"})
+    return served and new_pid != first.payload["backend_pid"]
+
+
 def reproduce(lab: Lab) -> Outcome:
     outcome = Outcome()
     for cause, kill in _causes(lab, "p5-before").items():
@@ -64,6 +82,7 @@ def reproduce(lab: Lab) -> Outcome:
             _query_after_idle(engine.connect, kill, outcome, cause)
         finally:
             engine.dispose()
+    _frozen_environment(lab, "unpinged_module_engine", "p5-before", outcome)
     return outcome
 
 
@@ -79,6 +98,8 @@ def fixed(lab: Lab) -> Outcome:
             outcome.check(f"{cause}: the dead connection was replaced before the query", replaced >= 1)
         finally:
             db.dispose()
+    replaced = _frozen_environment(lab, "reused_engine", "p5-after", outcome)
+    outcome.check("frozen Lambda environment: served by a new connection after the thaw", replaced)
     return outcome
 
 

@@ -87,13 +87,15 @@ def test_a_session_shared_by_threads_races_and_a_session_per_task_does_not(share
     assert int(result.after.measures["server_connections"]) <= p4_shared_session_threads.POOL_SIZE
 
 
+@pytest.mark.slow  # restarts the server and runs a Lambda environment through a freeze
 def test_connections_killed_while_idle_fail_the_next_query_unless_pinged(shared: Lab) -> None:
     result = run_pitfall(p5_stale_connection.PITFALL, shared)
 
     assert seen(result.before, r"server closed the connection unexpectedly")
-    assert sum(result.before.error_counts.values()) == 3  # idle timeout, pg_terminate_backend, restart: each fails
+    # idle timeout, pg_terminate_backend, restart and a frozen Lambda environment: each fails
+    assert sum(result.before.error_counts.values()) == 4
     assert_passed(result)
-    for cause in ("idle_session_timeout", "pg_terminate_backend", "server restart"):
+    for cause in ("idle_session_timeout", "pg_terminate_backend", "server restart", "frozen Lambda environment"):
         old, new = str(result.after.measures[f"{cause}: backend pid"]).split(" -> ")
         assert old != new  # replaced, not reused
 
