@@ -214,6 +214,18 @@ class Environment:
     def log_offset(self) -> int:
         return os.fstat(self._log_fd).st_size
 
+    def start_log_entry(self, cap_bytes: int) -> int:
+        """Where this invocation's log starts; a log past ``cap_bytes`` is emptied first.
+
+        Only done between invocations, so no tail is cut; both writers append, so the runtime carries on at the
+        new end.
+        """
+        offset = self.log_offset()
+        if offset > cap_bytes:
+            os.ftruncate(self._log_fd, 0)
+            offset = 0
+        return offset
+
     def write_log(self, text: str) -> None:
         if self.alive:
             os.write(self._log_fd, text.encode())

@@ -28,6 +28,7 @@ from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
 __all__ = ["Pool"]
 
 LOG_TAIL_BYTES = 4096
+LOG_CAP_BYTES = 16 * 1024 * 1024  # per environment: a long run at thousands of calls/s must not fill the disk
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit for a RequestResponse payload
 PREWARM_PARALLELISM = 4  # inits at once while prewarming: more only queue for the same cores
 
@@ -106,7 +107,7 @@ class Pool:
         fn = self.resolve(name)
         env, cold = await self._acquire(fn)
         inv = Invocation(payload, fn.arn, client_context)
-        offset = env.log_offset()
+        offset = env.start_log_entry(LOG_CAP_BYTES)
         env.write_log(f"START RequestId: {inv.request_id} Version: $LATEST\n")
         env.dispatch(inv)
         try:
