@@ -53,7 +53,7 @@ def connections_over_time(report: Report, scenario: str, path: Path) -> Path:
             fontsize=8,
             color="#4b5563",
         )
-    widths = {name: 1.6 + 0.9 * rank for rank, name in enumerate(reversed(list(series.segments)))}
+    widths = {name: 1.5 + 0.5 * rank for rank, name in enumerate(reversed(list(series.segments)))}
     for strategy, parts in series.segments.items():
         for number, part in enumerate(parts):
             axes.plot(

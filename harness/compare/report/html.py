@@ -32,7 +32,7 @@ TITLE = "serverless-sqlalchemy: connection strategies compared"
 
 _CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#111827;margin:0;background:#fafafa}
-main{max-width:1180px;margin:0 auto;padding:24px 28px 48px}
+main{max-width:1260px;margin:0 auto;padding:24px 28px 48px}
 h1{font-size:24px;margin:0 0 4px}h2{font-size:20px;margin:36px 0 8px;padding-top:12px;border-top:2px solid #e5e7eb}
 h3{font-size:15px;margin:18px 0 6px;color:#374151}
 .meta{color:#4b5563;font-size:13px}code{font:13px ui-monospace,SFMono-Regular,Menlo,monospace;
@@ -44,9 +44,10 @@ background:#f3f4f6;padding:1px 4px;border-radius:3px}
 .swatch{display:inline-block;width:14px;height:14px;border-radius:3px;vertical-align:-2px;margin-right:5px}
 .scroll{overflow-x:auto}
 table{border-collapse:collapse;font-size:13px;background:#fff}
-th,td{padding:4px 8px;border-bottom:1px solid #e5e7eb;white-space:nowrap}
+th,td{padding:3px 6px;border-bottom:1px solid #e5e7eb;white-space:nowrap}
 th{background:#f3f4f6;text-align:right;font-weight:600}th.text,td.text{text-align:left}
 td{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:700;border-top:2px solid #9ca3af}
+tr.step-start td{border-top:2px solid #d1d5db}
 td.bad{color:#b91c1c;font-weight:600}td.error{white-space:normal;text-align:left;max-width:640px}
 .bar{display:inline-block;height:10px;background:#dc2626;border-radius:2px;vertical-align:middle}
 .kv td{text-align:left}.kv th{text-align:left}
@@ -103,8 +104,9 @@ def _summary_table(report: Report, scenario: str) -> str:
         for i, (name, unit, _) in enumerate(COLUMNS)
     )
     rows = []
-    for run in runs:
+    for index, run in enumerate(runs):
         summary = summarize(run)
+        first_of_step = index > 0 and run.step != runs[index - 1].step
         cells = row_cells(summary)
         tds = []
         for i, cell in enumerate(cells):
@@ -114,7 +116,8 @@ def _summary_table(report: Report, scenario: str) -> str:
                 swatch = f'<span class="swatch" style="background:{colour_for(run.strategy)}"></span>'
                 content = swatch + content
             tds.append(f'<td class="{cls}">{content}</td>')
-        rows.append(f"<tr>{''.join(tds)}</tr>")
+        row_class = ' class="step-start"' if first_of_step else ""
+        rows.append(f"<tr{row_class}>{''.join(tds)}</tr>")
     total = "".join(
         f'<td class="{"text" if i < 2 else ""}">{escape(c)}</td>'
         for i, c in enumerate(row_cells(totals(runs, scenario)))

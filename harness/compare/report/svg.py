@@ -83,7 +83,7 @@ def connections_svg(series: ConnectionSeries, *, title: str, width: int = 960, h
         )
     # Strategies often hold the same count (0, or the same cap): earlier lines are drawn wider, so a line hidden
     # under a later one still shows as a coloured edge around it.
-    widths = {name: 2.0 + 0.7 * rank for rank, name in enumerate(reversed(list(series.segments)))}
+    widths = {name: 1.8 + 0.4 * rank for rank, name in enumerate(reversed(list(series.segments)))}
     for strategy, parts in series.segments.items():
         colour = colour_for(strategy)
         for part in parts:
@@ -106,13 +106,15 @@ def connections_svg(series: ConnectionSeries, *, title: str, width: int = 960, h
 
 
 def _log_axis(values: list[float]) -> tuple[float, float, list[float]]:
-    low = 10 ** math.floor(math.log10(min(values)))
-    high = 10 ** math.ceil(math.log10(max(values)))
+    """Bounds on the 1-2-5 ladder just around the data (a whole decade of empty axis wastes half the chart)."""
+    ladder = [m * 10.0**e for e in range(-3, 7) for m in (1, 2, 5)]
+    low = max((step for step in ladder if step <= min(values)), default=ladder[0])
+    high = min((step for step in ladder if step >= max(values)), default=ladder[-1])
     if high <= low:
         high = low * 10
-    decades = round(math.log10(high / low))
-    ticks = [low * 10**d * m for d in range(decades + 1) for m in ((1, 2, 5) if decades <= 3 else (1,))]
-    return low, high, [t for t in ticks if t <= high * 1.0001]
+    decades = math.log10(high / low)
+    ticks = [step for step in ladder if low <= step <= high and (decades <= 3 or math.log10(step).is_integer())]
+    return low, high, ticks
 
 
 def latency_svg(groups: list[LatencyGroup], *, title: str, width: int = 960, height: int = 340) -> str:
@@ -182,9 +184,9 @@ def latency_svg(groups: list[LatencyGroup], *, title: str, width: int = 960, hei
     scale = "log scale" if log else "linear scale"
     body.append(
         f'<line x1="{_LEFT}" x2="{_LEFT + plot_w}" y1="{_TOP + plot_h}" y2="{_TOP + plot_h}" stroke="#6b7280"/>'
-        f'<text x="{_LEFT + plot_w / 2}" y="{height - 8}" text-anchor="middle">step (bars: p50 solid, p95 and p99 '
-        f"lighter; &#215; = every request failed, ! = some failed)</text>"
+        f'<text x="{_LEFT + plot_w / 2}" y="{height - 8}" text-anchor="middle">successful requests per step: p50 '
+        f"solid, p95 and p99 lighter; &#215; = every request failed, ! = some failed</text>"
         f'<text transform="translate(16 {_TOP + plot_h / 2}) rotate(-90)" text-anchor="middle">'
-        f"latency of successful requests (ms, {scale})</text>"
+        f"latency (ms, {scale})</text>"
     )
     return _frame(width, height, title, body)
