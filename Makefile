@@ -54,5 +54,8 @@ emulate: venv  ## the template's functions as a local Lambda: Invoke API :3001, 
 bench: venv  ## benchmarks; figures go to docs/benchmarks.md
 	$(BIN)/harness bench $(ARGS)
 
+pitfalls: venv  ## every connection pitfall reproduced (the exact error text), then its fix shown holding
+	$(BIN)/harness pitfalls $(ARGS)
+
 clean:  ## remove the virtualenvs, build output and reports
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache reports
