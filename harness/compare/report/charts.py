@@ -13,6 +13,7 @@ from typing import Any
 from harness.compare.records import Report
 from harness.compare.report.palette import colour_for
 from harness.compare.report.series import connection_series, error_groups, latency_groups, runs_of
+from harness.compare.report.svg import log_ticks
 from harness.compare.summary import summarize
 
 __all__ = ["connections_over_time", "errors_by_strategy", "latency_percentiles"]
@@ -105,17 +106,31 @@ def latency_percentiles(report: Report, scenario: str, path: Path) -> Path:
                     values.append(value)
                     label = bar.strategy if alpha == 1.0 and bar.strategy not in labelled else None
                     axes.bar(x, value, width * 0.9, color=colour, alpha=alpha, label=label)
+            if bar.failed:
+                axes.annotate(
+                    "!",
+                    (x, bar.p99),
+                    xytext=(0, 2),
+                    textcoords="offset points",
+                    ha="center",
+                    color="#b91c1c",
+                    fontweight="bold",
+                )
             labelled.add(bar.strategy)
     positive = [v for v in values if v > 0]
     if positive and max(positive) / min(positive) > 30:
+        low, high, ticks = log_ticks(positive)  # the HTML page's axis: plain numbers on the 1-2-5 ladder
         axes.set_yscale("log")
+        axes.set_ylim(low, high)
+        axes.set_yticks(ticks, [f"{tick:g}" for tick in ticks])
+        axes.minorticks_off()
         scale = "log scale"
     else:
         axes.set_ylim(bottom=0)
         scale = "linear scale"
     axes.set_xticks(range(len(groups)), [group.step for group in groups], fontsize=8)
     axes.set_title(f"{scenario}: latency percentiles per step (p50 solid, p95 / p99 lighter)")
-    axes.set_xlabel("step (x = every request failed)")
+    axes.set_xlabel("step (x = every request failed, ! = some failed)")
     axes.set_ylabel(f"latency of successful requests (ms, {scale})")
     if labelled:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

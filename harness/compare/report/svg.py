@@ -12,7 +12,7 @@ from harness.compare.report.formatting import fmt_ms
 from harness.compare.report.palette import colour_for
 from harness.compare.report.series import ConnectionSeries, LatencyGroup
 
-__all__ = ["connections_svg", "latency_svg", "nice_ticks"]
+__all__ = ["connections_svg", "latency_svg", "log_ticks", "nice_ticks"]
 
 _LEFT, _RIGHT, _TOP, _BOTTOM = 64, 16, 28, 48
 _FONT = 'font-family="system-ui, sans-serif" font-size="12"'
@@ -105,7 +105,7 @@ def connections_svg(series: ConnectionSeries, *, title: str, width: int = 960, h
     return _frame(width, height, title, body)
 
 
-def _log_axis(values: list[float]) -> tuple[float, float, list[float]]:
+def log_ticks(values: list[float]) -> tuple[float, float, list[float]]:
     """Bounds on the 1-2-5 ladder just around the data (a whole decade of empty axis wastes half the chart)."""
     ladder = [m * 10.0**e for e in range(-3, 7) for m in (1, 2, 5)]
     low = max((step for step in ladder if step <= min(values)), default=ladder[0])
@@ -127,7 +127,7 @@ def latency_svg(groups: list[LatencyGroup], *, title: str, width: int = 960, hei
     values = [v for g in groups for b in g.bars for v in (b.p50, b.p95, b.p99) if v is not None and v > 0]
     log = bool(values) and max(values) / min(values) > 30
     if log:
-        low, high, ticks = _log_axis(values)
+        low, high, ticks = log_ticks(values)
     else:
         ticks = nice_ticks(max(values, default=1.0))
         low, high = 0.0, ticks[-1]

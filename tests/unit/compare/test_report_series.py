@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from harness.compare.records import Report
 from harness.compare.report import STRATEGY_COLOURS, colour_for
 from harness.compare.report.series import connection_series, latency_groups
+from harness.compare.report.svg import latency_svg, log_ticks, nice_ticks
 from harness.compare.summary import summarize
 from tests.unit.compare.conftest import make_run
 
@@ -45,3 +48,23 @@ def test_every_known_strategy_has_its_own_fixed_colour() -> None:
     assert colour_for("single") == STRATEGY_COLOURS["single"]
     assert colour_for("someone_elses_strategy") == colour_for("someone_elses_strategy")
     assert colour_for("someone_elses_strategy") not in STRATEGY_COLOURS.values()
+
+
+@pytest.mark.parametrize(("high", "ticks"), [(7, [0, 2, 4, 6, 8]), (20, [0, 5, 10, 15, 20]), (0, [0, 1])])
+def test_linear_ticks_are_round_and_reach_the_data(high: float, ticks: list[float]) -> None:
+    assert nice_ticks(high) == ticks
+
+
+def test_log_axis_hugs_the_data_on_the_1_2_5_ladder() -> None:
+    low, high, ticks = log_ticks([2.3, 1470.0])
+    assert (low, high) == (2.0, 2000.0)
+    assert ticks == [2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]
+
+
+def test_latency_chart_switches_to_log_scale_when_figures_span_orders_of_magnitude() -> None:
+    fast = make_run("single", "s", "a", ok=20, base_ms=2.0)
+    slow = make_run("queue", "s", "a", ok=20, base_ms=3000.0)
+    spread = Report(machine={}, parameters={}, runs=[fast, slow])
+    close = Report(machine={}, parameters={}, runs=[fast])
+    assert "ms, log scale" in latency_svg(latency_groups(spread, "s"), title="t")
+    assert "ms, linear scale" in latency_svg(latency_groups(close, "s"), title="t")
