@@ -57,6 +57,11 @@ class LocalLambda:
         The emulator-wide concurrency limit (Lambda's account limit); functions without reserved concurrency share it.
     freeze
         SIGSTOP idle environments, as Lambda freezes them; False leaves them running (timers fire).
+    init_timeout_s
+        Kill an environment whose init takes longer. Lambda allows 10 s; a cold-start storm on a small shared machine
+        can take longer for reasons Lambda would not have, hence the generous default.
+    event_retry_delays_s
+        After a failed ``Event`` invocation, wait this long and retry, once per entry (Lambda: about 1 and 2 min).
     serve
         Also serve the Invoke API on ``port`` and the API Gateway routes on ``api_port`` (0: any free port).
     """
@@ -72,6 +77,7 @@ class LocalLambda:
         max_environments: int = 1000,
         freeze: bool = True,
         init_timeout_s: float = 30.0,
+        event_retry_delays_s: tuple[float, ...] = (60.0, 120.0),
         serve: bool = False,
         port: int = 0,
         api_port: int = 0,
@@ -83,6 +89,7 @@ class LocalLambda:
             idle_ttl_s=idle_ttl_s,
             freeze=freeze,
             init_timeout_s=init_timeout_s,
+            event_retry_delays_s=event_retry_delays_s,
         )
         for spec in functions:
             self.pool.register(spec)
@@ -223,7 +230,7 @@ class LocalLambda:
             return InvokeResult(status_code=429, payload=exc.body(), function_error=None, throttled=True)
 
     def invoke_event(self, function: str, event: Any = None) -> None:
-        """Invoke asynchronously (Event): queued, run in the background, retried while throttled."""
+        """Invoke asynchronously (Event): queued, run in the background, retried while throttled and on errors."""
         body = json.dumps({} if event is None else event).encode()
         self._call(self._on_loop(self.pool.submit_event, function, body))
 

@@ -54,6 +54,7 @@ class Pool:
         idle_ttl_s: float | None = 600.0,
         freeze: bool = True,
         init_timeout_s: float = 30.0,
+        event_retry_delays_s: tuple[float, ...] = (60.0, 120.0),
     ) -> None:
         if max_environments < 1:
             raise ValueError(f"max_environments must be at least 1, got {max_environments}")
@@ -65,6 +66,7 @@ class Pool:
         self.idle_ttl_s = idle_ttl_s
         self.freeze = freeze
         self.init_timeout_s = init_timeout_s
+        self.event_retry_delays_s = event_retry_delays_s  # Lambda retries a failed Event twice, ~1 and ~2 min later
         self._functions: dict[str, _Function] = {}
         self._aliases: dict[str, str] = {}
         self._log_dir: Path | None = None  # made with the first environment
@@ -305,14 +307,19 @@ class Pool:
         task.add_done_callback(self._events.discard)
 
     async def _run_event(self, name: str, payload: bytes) -> None:
+        """Run until it succeeds or has failed 1 + len(event_retry_delays_s) times, as Lambda retries async events."""
         delay = 0.05
+        retries = list(self.event_retry_delays_s)
         while True:
             try:
-                await self.invoke(name, payload)
-                return
+                result = await self.invoke(name, payload)
             except TooManyRequestsError:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 1.0)
+                continue
+            if result.function_error is None or not retries:
+                return
+            await asyncio.sleep(retries.pop(0))
 
     def log_dir(self) -> Path:
         """Where each environment's stdout/stderr goes (``<environment id>.log``)."""

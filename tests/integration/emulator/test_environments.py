@@ -180,3 +180,13 @@ def test_client_context_reaches_the_handler(make_lambda):
 def test_a_function_whose_code_directory_is_missing_is_refused_at_registration(make_lambda, tmp_path):
     with pytest.raises(ValueError, match="does not exist"):
         make_lambda(spec("Gone", "app.handler", code_uri=tmp_path / "nowhere"))
+
+
+def test_a_failed_event_invocation_is_retried_twice_like_lambda(make_lambda):
+    lam = make_lambda(spec("Fail", "app.fail"), event_retry_delays_s=(0.05, 0.05))
+
+    lam.invoke_event("Fail", {"why": "always"})
+
+    assert wait_until(lambda: sum(env.invocations for env in lam.environments()) == 3)
+    threading.Event().wait(0.3)
+    assert sum(env.invocations for env in lam.environments()) == 3  # and not a fourth time
