@@ -25,7 +25,7 @@ from lambda_db.config import DatabaseConfig
 from lambda_db.credentials import Credentials
 from lambda_db.engine import build_engine
 from lambda_db.guards import LeakTracker
-from lambda_db.metrics import emit_invocation, layer_logger, log_leak
+from lambda_db.metrics import InvocationReporter, layer_logger, log_leak
 from lambda_db.session import connect_scope, read_scope, session_scope
 from lambda_db.shutdown import install_sigterm_dispose
 from lambda_db.stats import Stats
@@ -65,6 +65,7 @@ class Database:
         self._deadline: float | None = None
         self._invocations = 0
         self._sigterm_installed = False
+        self._reporter = InvocationReporter(pool_mode=config.pool_mode)
         if config.fork_guard:
             ref = weakref.ref(self)
             os.register_at_fork(after_in_child=lambda: _after_fork(ref))
@@ -153,10 +154,9 @@ class Database:
         self._invocations += 1
         stats = self.pop_stats()
         try:
-            emit_invocation(
+            self._reporter.emit(
                 stats,
                 cold_start=cold_start,
-                pool_mode=self.config.pool_mode,
                 request_id=request_id,
                 function_name=getattr(context, "function_name", None),
                 invocation_ms=round((time.monotonic() - started) * 1000, 3),

@@ -18,7 +18,7 @@ from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
 from lambda_db.guards import Leak
 
-__all__ = ["emit_invocation", "layer_logger", "log_leak"]
+__all__ = ["InvocationReporter", "layer_logger", "log_leak"]
 
 POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
@@ -51,27 +51,34 @@ def _unit(key: str) -> MetricUnit:
     return MetricUnit.Milliseconds if key.endswith("_ms") else MetricUnit.Count
 
 
-@cache
-def _metrics(namespace: str, service: str) -> EphemeralMetrics:
-    # One instance, reused: flush_metrics() empties it, and building one per invocation costs measurable time.
-    return EphemeralMetrics(namespace=namespace, service=service)
+class InvocationReporter:
+    """Writes the per-invocation log line and EMF document for one :class:`~lambda_db.Database`.
 
+    The namespace, service and ``pool_mode`` dimension are read once: the reporter runs on every invocation, and
+    one ``EphemeralMetrics`` reused with default dimensions costs less than one built and dimensioned each time
+    (``flush_metrics()`` empties it but keeps the default dimensions).
+    """
 
-def emit_invocation(stats: Mapping[str, float], **fields: Any) -> None:
-    """One EMF document (see :data:`ALWAYS_SENT`) and one log line with every counter and ``fields``."""
-    layer_logger().info("lambda_db invocation", extra={"lambda_db": {**fields, **stats}})
-    metrics = _metrics(
-        os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or DEFAULT_NAMESPACE,
-        os.environ.get(POWERTOOLS_SERVICE_NAME) or DEFAULT_SERVICE,
-    )
-    if "pool_mode" in fields:
-        metrics.add_dimension(name="pool_mode", value=str(fields["pool_mode"]))
-    for key in ALWAYS_SENT:
-        metrics.add_metric(name=key, unit=_unit(key), value=stats[key])
-    for key in SENT_WHEN_NON_ZERO:
-        if stats[key]:
+    def __init__(self, *, pool_mode: str) -> None:
+        self._metrics = EphemeralMetrics(
+            namespace=os.environ.get(POWERTOOLS_METRICS_NAMESPACE) or DEFAULT_NAMESPACE,
+            service=os.environ.get(POWERTOOLS_SERVICE_NAME) or DEFAULT_SERVICE,
+        )
+        self._metrics.set_default_dimensions(pool_mode=pool_mode)
+        self._pool_mode = pool_mode
+
+    def emit(self, stats: Mapping[str, float], **fields: Any) -> None:
+        """One log line with every counter and ``fields``, one EMF document (see :data:`ALWAYS_SENT`)."""
+        layer_logger().info(
+            "lambda_db invocation", extra={"lambda_db": {"pool_mode": self._pool_mode, **fields, **stats}}
+        )
+        metrics = self._metrics
+        for key in ALWAYS_SENT:
             metrics.add_metric(name=key, unit=_unit(key), value=stats[key])
-    metrics.flush_metrics()
+        for key in SENT_WHEN_NON_ZERO:
+            if stats[key]:
+                metrics.add_metric(name=key, unit=_unit(key), value=stats[key])
+        metrics.flush_metrics()
 
 
 def log_leak(leak: Leak, *, request_id: str | None) -> None:
