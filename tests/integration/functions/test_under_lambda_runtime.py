@@ -1,0 +1,55 @@
+"""The template's three functions under the real Lambda runtime client (awslambdaric), resolved from template.yaml.
+
+What the in-process tests cannot see: the template wires the handlers, the layer path and the environment the way
+the functions expect, and a warm environment keeps exactly one connection in ``single`` mode.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harness.emulator import LocalLambda
+from tests.conftest import TestDatabase
+from tests.integration.functions.conftest import REPO, load_event
+
+PARAMETERS = {
+    "DatabaseSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:unused",
+    "SubnetIds": "subnet-0",
+    "SecurityGroupIds": "sg-0",
+    "ConnectionBudget": "10",
+}
+
+
+@pytest.fixture
+def lam(database: TestDatabase) -> Iterator[LocalLambda]:
+    # The template's DB_SECRET_ARN and DB_SSLMODE are overridden the way env.local.json does for sam local.
+    variables = {"DATABASE_URL": database.url, "DB_SECRET_ARN": "", "DB_SSLMODE": "disable"}
+    with LocalLambda.from_template(
+        REPO / "template.yaml", parameter_overrides=PARAMETERS, env_vars={"Parameters": variables}
+    ) as local_lambda:
+        yield local_lambda
+
+
+def _payload(lam: LocalLambda, function: str, event: str) -> Any:
+    result = lam.invoke(function, load_event(event))
+    assert result.function_error is None, result.payload
+    return result.payload
+
+
+def test_the_template_functions_migrate_serve_and_ingest(lam: LocalLambda, database: TestDatabase) -> None:
+    assert _payload(lam, "MigrateFunction", "migrate_invoke")["applied"] == [1, 2]
+
+    assert _payload(lam, "ItemsFunction", "items_create")["statusCode"] == 201
+    assert _payload(lam, "ItemsFunction", "items_get")["statusCode"] == 200
+    assert _payload(lam, "ItemsFunction", "items_create_wrong_types")["statusCode"] == 400
+    poison = _payload(lam, "IngestFunction", "ingest_batch_poison")
+    assert poison == {"batchItemFailures": [{"itemIdentifier": "00000000-0000-4000-8000-000000000002"}]}
+
+    names = database.server.execute("SELECT name FROM items ORDER BY id", database=database.name)
+    assert [name for (name,) in names] == ["widget", "bolt", "washer"]
+    # single mode: the one warm Items environment holds one connection; the migration (null mode) holds none
+    assert database.connections(application_prefix="ItemsFunction:") == 1
+    assert database.connections(application_prefix="MigrateFunction:") == 0
