@@ -31,6 +31,11 @@ def _figure() -> tuple[Any, Any]:
     return figure, figure.add_subplot()
 
 
+def _note(axes: Any, text: str) -> None:
+    """Said in the chart itself, so empty axes are not mistaken for a chart that failed to draw."""
+    axes.text(0.5, 0.5, text, transform=axes.transAxes, ha="center", va="center", fontsize=14, color="#6b7280")
+
+
 def _save(figure: Any, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, format="png")
@@ -82,8 +87,10 @@ def connections_over_time(report: Report, scenario: str, path: Path) -> Path:
     axes.set_ylabel("server connections (app backends)")
     axes.set_xlim(0, max(series.end_s, 1.0))
     axes.set_ylim(bottom=0, top=series.y_top * 1.15 + 0.5)
-    if series.segments:
+    if any(series.segments.values()):
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    else:
+        _note(axes, "no connection samples were recorded")
     return _save(figure, path)
 
 
@@ -134,6 +141,8 @@ def latency_percentiles(report: Report, scenario: str, path: Path) -> Path:
     axes.set_ylabel(f"latency of successful requests (ms, {scale})")
     if labelled:
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    else:
+        _note(axes, "no successful requests: no latency to show")
     return _save(figure, path)
 
 
@@ -169,7 +178,7 @@ def errors_by_strategy(report: Report, scenario: str, path: Path) -> Path:
         )
         lefts = [a + b for a, b in zip(lefts, counts, strict=True)]
     if not errors:
-        axes.text(0.5, 0.5, "no failed requests", transform=axes.transAxes, ha="center", va="center", fontsize=14)
+        _note(axes, "no failed requests")
         axes.set_yticks(range(len(strategies)), strategies)
     else:
         axes.legend(

@@ -93,12 +93,14 @@ def write_csv(report: Report, path: Path) -> Path:
 
 
 def write_html(report: Report, path: Path) -> Path:
+    """The self-contained page of :func:`render_html`, UTF-8."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render_html(report), encoding="utf-8")
     return path
 
 
 def _slug(name: str) -> str:
+    """A scenario name made safe as part of a file name (names come from the records, not from this code)."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "scenario"
 
 

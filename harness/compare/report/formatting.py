@@ -20,6 +20,7 @@ def fmt_rate(value: float | None) -> str:
 
 
 def fmt_count(value: int | None) -> str:
+    """Whole numbers with thousands separators (1,976 reads faster than 1976 in a column of them)."""
     return MISSING if value is None else f"{value:,}"
 
 

@@ -39,6 +39,14 @@ def _frame(width: int, height: int, label: str, body: list[str]) -> str:
     )
 
 
+def _empty_note(width: int, height: int, text: str) -> str:
+    """Said in the chart itself, so an empty frame is not mistaken for a chart whose lines failed to draw."""
+    return (
+        f'<text x="{width / 2}" y="{height / 2}" text-anchor="middle" font-size="15" fill="#6b7280">'
+        f"{escape(text)}</text>"
+    )
+
+
 def _tick_label(value: float) -> str:
     return f"{value:g}" if value < 10_000 else f"{value:,.0f}"
 
@@ -102,6 +110,8 @@ def connections_svg(series: ConnectionSeries, *, title: str, width: int = 960, h
         f'<text transform="translate(16 {_TOP + plot_h / 2}) rotate(-90)" text-anchor="middle">'
         "server connections (app backends)</text>"
     )
+    if not any(series.segments.values()):
+        body.append(_empty_note(width, height, "no connection samples were recorded"))
     return _frame(width, height, title, body)
 
 
@@ -189,4 +199,6 @@ def latency_svg(groups: list[LatencyGroup], *, title: str, width: int = 960, hei
         f'<text transform="translate(16 {_TOP + plot_h / 2}) rotate(-90)" text-anchor="middle">'
         f"latency (ms, {scale})</text>"
     )
+    if not values:
+        body.append(_empty_note(width, height, "no successful requests: no latency to show"))
     return _frame(width, height, title, body)

@@ -13,6 +13,7 @@ from harness.compare.report import read_json, write_all, write_csv, write_json
 from harness.compare.report.charts import connections_over_time, errors_by_strategy, latency_percentiles
 from harness.compare.report.files import CSV_COLUMNS
 from harness.compare.summary import summarize
+from tests.unit.compare.conftest import make_run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -85,3 +86,12 @@ def test_charts_leave_the_pyplot_state_alone(report: Report, tmp_path: Path) -> 
     backend = matplotlib.get_backend()
     latency_percentiles(report, "burst", tmp_path / "chart.png")
     assert matplotlib.get_backend() == backend
+
+
+def test_write_all_copes_with_a_scenario_that_has_no_samples_and_no_successes(tmp_path: Path) -> None:
+    run = make_run("queue", "over_budget", "max_connections=20", ok=0, errors={"QueuePool limit reached": 3})
+    run.samples.clear()
+    paths = write_all(Report(machine={}, parameters={}, runs=[run]), tmp_path)
+    pngs = [path for path in paths if path.suffix == ".png"]
+    assert len(pngs) == 3
+    assert all(path.read_bytes().startswith(PNG_SIGNATURE) for path in pngs)

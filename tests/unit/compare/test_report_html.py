@@ -6,7 +6,7 @@ from html.parser import HTMLParser
 
 from harness.compare.records import Report
 from harness.compare.report import render_html
-from tests.unit.compare.conftest import ReportFactory
+from tests.unit.compare.conftest import ReportFactory, make_run
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -95,3 +95,14 @@ def test_an_empty_report_still_renders_a_page() -> None:
     page = render_html(Report(machine={"command": "harness compare"}, parameters={}))
     assert "No runs were recorded." in page
     assert parse(page).open.get("html", 0) == 0
+
+
+def test_charts_without_data_say_so_instead_of_showing_an_empty_frame() -> None:
+    # GIVEN a run where every request failed and the monitor recorded nothing
+    run = make_run("queue", "over_budget", "max_connections=20", ok=0, errors={"QueuePool limit reached": 3})
+    run.samples.clear()
+    page = render_html(Report(machine={}, parameters={}, runs=[run]))
+    # THEN both charts carry a note, and the failure still shows in the errors table
+    assert "no connection samples were recorded" in page
+    assert "no successful requests: no latency to show" in page
+    assert "QueuePool limit reached" in page
