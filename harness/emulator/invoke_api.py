@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 from harness.emulator.errors import EmulatorError, InvalidRequestContentError, RequestTooLargeError
 from harness.emulator.http_server import HttpConnection, HttpRequest, serve
-from harness.emulator.pool import MAX_SYNC_PAYLOAD, Pool, encode_tail
+from harness.emulator.pool import LOG_TAIL_BYTES, MAX_SYNC_PAYLOAD, Pool
 
 __all__ = ["MAX_EVENT_PAYLOAD", "MAX_SYNC_PAYLOAD", "serve_invoke_api"]
 
@@ -98,6 +98,11 @@ class InvokeApi:
         if result.log_tail is not None:
             headers["X-Amz-Log-Result"] = encode_tail(result.log_tail)
         return 200, result.raw_payload, headers
+
+
+def encode_tail(tail: str) -> str:
+    """Lambda's ``X-Amz-Log-Result``: the last 4 KB of the invocation's log, base64."""
+    return base64.b64encode(tail.encode()[-LOG_TAIL_BYTES:]).decode()
 
 
 def _client_context(header: str | None) -> str | None:

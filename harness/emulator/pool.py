@@ -11,7 +11,6 @@ thread-safe face.
 from __future__ import annotations
 
 import asyncio
-import base64
 import dataclasses
 import json
 import tempfile
@@ -21,6 +20,7 @@ from pathlib import Path
 
 from harness.emulator.environment import Environment
 from harness.emulator.errors import ResourceNotFoundError, TooManyRequestsError
+from harness.emulator.events import EventQueue
 from harness.emulator.invocation import Invocation
 from harness.emulator.lambda_env import function_arn, lambda_environment
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
@@ -66,14 +66,13 @@ class Pool:
         self.idle_ttl_s = idle_ttl_s
         self.freeze = freeze
         self.init_timeout_s = init_timeout_s
-        self.event_retry_delays_s = event_retry_delays_s  # Lambda retries a failed Event twice, ~1 and ~2 min later
         self._functions: dict[str, _Function] = {}
         self._aliases: dict[str, str] = {}
         self._log_dir: Path | None = None  # made with the first environment
         self._in_flight = 0
         self._live = 0
         self._processes: set[Environment] = set()  # every environment not yet exited, retired or not
-        self._events: set[asyncio.Task[None]] = set()
+        self._events = EventQueue(self.invoke, retry_delays_s=event_retry_delays_s)
         self._reclaim_timers: dict[Environment, asyncio.TimerHandle] = {}
 
     # --- functions -------------------------------------------------------------------------------------------
@@ -289,8 +288,7 @@ class Pool:
 
     async def stop(self, grace_s: float = 0.5) -> None:
         """Terminate every environment and wait (up to ``grace_s`` plus a little) for them to exit."""
-        for task in list(self._events):
-            task.cancel()
+        self._events.cancel_all()
         everything = list(self._processes)
         for env in everything:
             env.terminate("emulator stopping", grace_s)
@@ -302,32 +300,10 @@ class Pool:
     def submit_event(self, name: str, payload: bytes) -> None:
         """Queue an ``Event`` invocation; throttled ones wait and retry, as Lambda's async queue does."""
         self.resolve(name)
-        task = asyncio.get_running_loop().create_task(self._run_event(name, payload))
-        self._events.add(task)
-        task.add_done_callback(self._events.discard)
-
-    async def _run_event(self, name: str, payload: bytes) -> None:
-        """Run until it succeeds or has failed 1 + len(event_retry_delays_s) times, as Lambda retries async events."""
-        delay = 0.05
-        retries = list(self.event_retry_delays_s)
-        while True:
-            try:
-                result = await self.invoke(name, payload)
-            except TooManyRequestsError:
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, 1.0)
-                continue
-            if result.function_error is None or not retries:
-                return
-            await asyncio.sleep(retries.pop(0))
+        self._events.submit(name, payload)
 
     def log_dir(self) -> Path:
         """Where each environment's stdout/stderr goes (``<environment id>.log``)."""
         if self._log_dir is None:
             self._log_dir = Path(tempfile.mkdtemp(prefix="lambda-logs-"))
         return self._log_dir
-
-
-def encode_tail(tail: str) -> str:
-    """Lambda's ``X-Amz-Log-Result``: the last 4 KB of the log, base64."""
-    return base64.b64encode(tail.encode()[-LOG_TAIL_BYTES:]).decode()
