@@ -164,3 +164,9 @@ def test_every_http_event_file_targets_a_route_of_the_template(template: dict[st
     for path in files:
         event = json.loads(path.read_text())
         assert event["routeKey"] in routes, path.name
+
+
+def test_the_deploy_time_migration_waits_for_the_proxy_target(template: dict[str, Any]) -> None:
+    migration = template["Resources"]["SchemaMigration"]["Properties"]
+    assert migration["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
+    assert migration["ProxyTarget"] == {"Fn::If": ["UseProxy", {"Ref": "DbProxyTargetGroup"}, "direct"]}
