@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+
+from sqlalchemy.engine import make_url
 
 from harness.postgres import PostgresServer
 
@@ -63,7 +64,10 @@ class Lab:
     def url(self, application_name: str | None = None) -> str:
         """A SQLAlchemy URL for the application role, tagged with ``application_name`` when given."""
         url = self.server.url(self.database, user=self.user, password=self.password)
-        return url if application_name is None else f"{url}?application_name={quote(application_name, safe='')}"
+        if application_name is None:
+            return url
+        tagged = make_url(url).update_query_dict({"application_name": application_name})
+        return tagged.render_as_string(hide_password=False)
 
     def connections(self, application_prefix: str | None = None) -> int:
         """Client backends in this database now (optionally only those whose application_name starts so)."""

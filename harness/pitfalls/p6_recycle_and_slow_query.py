@@ -29,8 +29,8 @@ from lambda_db import Database, DatabaseConfig, LambdaDbError
 
 SERVER_IDLE_TIMEOUT_S = 1.0
 IDLE_GAP_S = 1.5
-POOL_TIMEOUT_S = 1.0
-SLOW_QUERY = sa.text("SELECT pg_sleep(2.5)")  # longer than the pool timeout
+POOL_TIMEOUT_S = 2.0  # generous against STATEMENT_TIMEOUT_MS, so a busy machine cannot fake a failure
+SLOW_QUERY = sa.text("SELECT pg_sleep(3)")  # longer than the pool timeout
 STATEMENT_TIMEOUT_MS = 200  # much shorter than the pool timeout
 BACKEND_PID = sa.text("SELECT pg_backend_pid()")
 
