@@ -240,6 +240,8 @@ class Environment:
         assert inv is not None
         assert conn is not None
         self._next_conn = None
+        if conn.closed:
+            return  # that GET /next was abandoned; the event goes out on the runtime's next one
         inv.delivered = True
         inv.started = time.monotonic()
         deadline_ms = int(time.time() * 1000 + self.spec.timeout_s * 1000)
