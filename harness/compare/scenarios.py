@@ -30,6 +30,7 @@ __all__ = ["SCENARIOS", "CompareOptions", "ScenarioContext"]
 SUPERUSER_RESERVED = 3  # Postgres' superuser_reserved_connections default: slots the application never gets
 MONITOR_CONNECTIONS = 1  # the monitor's superuser connection takes an ordinary slot while one is free
 SEED_ITEMS = 20
+FROZEN_AFTER_KILL_S = 1.5  # longer than the layer's DB_PING_AFTER_IDLE_S default (1 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +268,10 @@ def freeze_thaw(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
                 parameters=params,
             )
         )
+        # Backends killed while the environments sleep, as a failover or an operator would; the environments stay
+        # frozen a little longer than the layer's idle threshold, as they would between real requests.
         deployment.server.terminate_backends(database=deployment.database)
+        time.sleep(FROZEN_AFTER_KILL_S)
         runs.append(
             measure(
                 ctx,
