@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 
 from harness.pitfalls.base import Lab, Outcome, Pitfall
 from harness.pitfalls.environments import invoke_together, local_lambda
-from lambda_db import Database, DatabaseConfig
+from lambda_db import Database, DatabaseConfig, LambdaDbError
 
 IDLE_TIMEOUT_S = 0.5  # the server's idle_session_timeout
 IDLE_GAP_S = 1.2  # how long the "environment" sits frozen; longer than both the timeout and the ping threshold
@@ -41,9 +42,10 @@ def _causes(lab: Lab, application: str) -> dict[str, Callable[[], object]]:
     }
 
 
-def _query_after_idle(
-    connect: Callable[[], sa.Connection], kill: Callable[[], object], outcome: Outcome, cause: str
-) -> None:
+Connect = Callable[[], AbstractContextManager[sa.Connection]]
+
+
+def _query_after_idle(connect: Connect, kill: Callable[[], object], outcome: Outcome, cause: str) -> None:
     with connect() as conn:
         before = int(conn.execute(BACKEND_PID).scalar_one())
     kill()
@@ -52,7 +54,7 @@ def _query_after_idle(
         with connect() as conn:
             after = int(conn.execute(BACKEND_PID).scalar_one())
         outcome.measure(**{f"{cause}: backend pid": f"{before} -> {after}"})
-    except sa.exc.DBAPIError as exc:
+    except (sa.exc.DBAPIError, LambdaDbError) as exc:
         outcome.record(exc)
         outcome.measure(**{f"{cause}: backend pid": f"{before} -> (error)"})
 
@@ -91,7 +93,7 @@ def fixed(lab: Lab) -> Outcome:
     for cause, kill in _causes(lab, "p5-after").items():
         db = Database(DatabaseConfig(url=lab.url(), pool_mode="single", application_name="p5-after"))
         try:
-            _query_after_idle(db.engine.connect, kill, outcome, cause)
+            _query_after_idle(db.read, kill, outcome, cause)
             stats = db.get_stats()
             replaced = int(stats.get("invalidations_num", 0))
             outcome.measure(**{f"{cause}: dead connections replaced at checkout": replaced})

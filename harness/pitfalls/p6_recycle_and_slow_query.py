@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import sqlalchemy as sa
 
@@ -32,30 +34,30 @@ IDLE_GAP_S = 1.5
 POOL_TIMEOUT_S = 2.0  # generous against STATEMENT_TIMEOUT_MS, so a busy machine cannot fake a failure
 SLOW_QUERY = sa.text("SELECT pg_sleep(3)")  # longer than the pool timeout
 STATEMENT_TIMEOUT_MS = 200  # much shorter than the pool timeout
-BACKEND_PID = sa.text("SELECT pg_backend_pid()")
+Connect = Callable[[], AbstractContextManager[sa.Connection]]
 
 
-def _recycle_case(engine: sa.Engine, outcome: Outcome) -> None:
-    with engine.connect() as conn:
+def _recycle_case(connect: Connect, outcome: Outcome) -> None:
+    with connect() as conn:
         conn.execute(sa.text("SELECT 1"))
     time.sleep(IDLE_GAP_S)  # the server ends the idle session meanwhile
     try:
-        with engine.connect() as conn:
+        with connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         outcome.measure(**{"(a) query after idle gap": "ok"})
-    except sa.exc.DBAPIError as exc:
+    except (sa.exc.DBAPIError, LambdaDbError) as exc:
         outcome.record(exc)
         outcome.measure(**{"(a) query after idle gap": "error"})
 
 
-def _slow_query_case(engine: sa.Engine, outcome: Outcome) -> str:
+def _slow_query_case(connect: Connect, outcome: Outcome) -> str:
     """One thread runs the slow query; meanwhile a second request wants a connection. Returns the slow side's fate."""
     holding = threading.Event()
     fate: list[str] = []
 
     def slow_request() -> None:
         try:
-            with engine.connect() as conn:
+            with connect() as conn:
                 holding.set()
                 conn.execute(SLOW_QUERY)
             fate.append("ran to the end")
@@ -68,10 +70,10 @@ def _slow_query_case(engine: sa.Engine, outcome: Outcome) -> str:
     slow.start()
     holding.wait()
     try:
-        with engine.connect() as conn:
+        with connect() as conn:
             conn.execute(sa.text("SELECT 1"))
         outcome.measure(**{"(b) request behind the slow query": "served"})
-    except sa.exc.TimeoutError as exc:
+    except (sa.exc.TimeoutError, LambdaDbError) as exc:
         outcome.record(exc)
         outcome.measure(**{"(b) request behind the slow query": "timed out"})
     slow.join()
@@ -84,12 +86,12 @@ def reproduce(lab: Lab) -> Outcome:
     # BAD: the seed article's settings, against a server that drops idle sessions after 1 s.
     engine = sa.create_engine(lab.url("p6-before"), pool_recycle=1800, pool_size=1, max_overflow=0)
     try:
-        _recycle_case(engine, outcome)
+        _recycle_case(engine.connect, outcome)
     finally:
         engine.dispose()
     engine = sa.create_engine(lab.url("p6-before"), pool_size=1, max_overflow=0, pool_timeout=POOL_TIMEOUT_S)
     try:
-        _slow_query_case(engine, outcome)
+        _slow_query_case(engine.connect, outcome)
     finally:
         engine.dispose()
     return outcome
@@ -105,7 +107,7 @@ def fixed(lab: Lab) -> Outcome:
     )
     db = Database(recycle)
     try:
-        _recycle_case(db.engine, outcome)
+        _recycle_case(db.read, outcome)
         outcome.check("(a) recycle below the idle timeout: no stale connection", not outcome.errors)
     finally:
         db.dispose()
@@ -117,7 +119,7 @@ def fixed(lab: Lab) -> Outcome:
     )
     db = Database(bounded)
     try:
-        fate = _slow_query_case(db.engine, outcome)
+        fate = _slow_query_case(db.read, outcome)
         outcome.check("(b) statement_timeout cancelled the slow query", "statement timeout" in fate)
         outcome.check("(b) the next request was served", not outcome.errors)
     finally:
