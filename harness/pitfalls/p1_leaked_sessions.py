@@ -19,8 +19,10 @@ Fix
 
 from __future__ import annotations
 
+import functools
 import gc
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -53,7 +55,7 @@ def scoped_request(db: Database) -> None:
         raise ValidationError("bad request")
 
 
-def _serve(request: Any, recent_errors: deque[BaseException]) -> None:
+def _serve(request: Callable[[], object], recent_errors: deque[BaseException]) -> None:
     """The web framework's part: turn the error into a 400 and keep it for the error reporter."""
     try:
         request()
@@ -92,16 +94,21 @@ def fixed(lab: Lab) -> Outcome:
     )
     db = Database(config)
     recent_errors: deque[BaseException] = deque(maxlen=100)
-    # The scope: the same failing requests, written with `with db.session()`.
-    scoped = db.handler(lambda event, context: scoped_request(db))
-    # The guard: the same *leaky* code, but run as a decorated Lambda handler.
-    guarded = db.handler(lambda event, context: leaky_request(db.engine))
+
+    @db.handler
+    def scoped_handler(event: Any, context: Any) -> None:
+        scoped_request(db)  # the same failing requests, written with `with db.session()`
+
+    @db.handler
+    def guarded_leaky_handler(event: Any, context: Any) -> None:
+        leaky_request(db.engine)  # the same *leaky* code: only the leak guard stands between it and exhaustion
+
     worst_after_invocation = 0
     try:
         for number in range(REQUESTS):
-            for handler in (scoped, guarded):
+            for handler in (scoped_handler, guarded_leaky_handler):
                 try:
-                    _serve(lambda h=handler, n=number: h({}, LambdaContext(f"p1-{n}")), recent_errors)
+                    _serve(functools.partial(handler, {}, LambdaContext(f"p1-{number}")), recent_errors)
                 except Exception as exc:  # noqa: BLE001 - anything but the app's own error means the fix failed
                     outcome.record(exc)
                 worst_after_invocation = max(worst_after_invocation, int(db.pool_status()["checked_out"]))
