@@ -96,11 +96,11 @@ class Environment:
 
     async def start(self, host: str) -> None:
         """Serve this environment's Runtime API and start the runtime process (init begins at once)."""
-        self._server = await serve(RuntimeApi(self).handle, host, 0, max_body=MAX_RUNTIME_BODY)
-        port = self._server.sockets[0].getsockname()[1]
-        self._env["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
-        self._env[PARENT_PID_VARIABLE] = str(os.getpid())
         try:
+            self._server = await serve(RuntimeApi(self).handle, host, 0, max_body=MAX_RUNTIME_BODY)
+            port = self._server.sockets[0].getsockname()[1]
+            self._env["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
+            self._env[PARENT_PID_VARIABLE] = str(os.getpid())
             self._process = subprocess.Popen(
                 [sys.executable, "-c", _LAUNCHER, self.spec.handler],
                 cwd=self.spec.code_uri,
@@ -110,8 +110,9 @@ class Environment:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group: signals reach it and anything it forks
             )
-        except OSError:
-            self._server.close()
+        except BaseException:
+            if self._server is not None:
+                self._server.close()
             os.close(self._log_fd)
             self.exited.set_result(-1)
             raise

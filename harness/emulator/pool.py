@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ __all__ = ["Pool"]
 LOG_TAIL_BYTES = 4096
 LOG_CAP_BYTES = 16 * 1024 * 1024  # per environment: a long run at thousands of calls/s must not fill the disk
 MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit for a RequestResponse payload
-PREWARM_PARALLELISM = 4  # inits at once while prewarming: more only queue for the same cores
+# Inits at once. More only queue for the same cores, and each would then report an init inflated by the others
+# (a 0.3 s import taking 10 s); beyond this a cold start waits its turn, which shows up in its latency, not its init.
+INIT_PARALLELISM = max(2, 2 * (os.cpu_count() or 1))
 
 
 @dataclass
@@ -74,6 +77,7 @@ class Pool:
         self._processes: set[Environment] = set()  # every environment not yet exited, retired or not
         self._events = EventQueue(self.invoke, retry_delays_s=event_retry_delays_s)
         self._reclaim_timers: dict[Environment, asyncio.TimerHandle] = {}
+        self._init_gate = asyncio.Semaphore(INIT_PARALLELISM)
 
     # --- functions -------------------------------------------------------------------------------------------
 
@@ -177,6 +181,23 @@ class Pool:
             min(idle, key=lambda env: env.last_used).terminate("evicted")
 
     async def _start(self, fn: _Function) -> Environment:
+        """A new environment of ``fn``, its process started (init under way); waits for a free init slot."""
+        await self._init_gate.acquire()
+        try:
+            env = self._new_environment(fn)
+        except BaseException:
+            self._init_gate.release()
+            raise
+        try:
+            await env.start(self.host)
+        except BaseException:
+            self._init_gate.release()
+            env.kill("failed to start")
+            raise
+        env.ready.add_done_callback(lambda _: self._init_gate.release())  # init done, failed or killed
+        return env
+
+    def _new_environment(self, fn: _Function) -> Environment:
         env = Environment(
             fn.spec,
             env=lambda_environment(fn.spec, region=self.region),
@@ -190,11 +211,6 @@ class Pool:
         self._live += 1
         self._processes.add(env)
         env.exited.add_done_callback(lambda _: self._processes.discard(env))
-        try:
-            await env.start(self.host)
-        except BaseException:
-            env.kill("failed to start")
-            raise
         return env
 
     def _on_idle(self, env: Environment) -> None:
@@ -237,12 +253,10 @@ class Pool:
         if count > limit:
             raise ValueError(f"cannot prewarm {count} environments of {fn.spec.name}: the limit is {limit}")
         missing = count - len(fn.environments)
-        gate = asyncio.Semaphore(PREWARM_PARALLELISM)
 
         async def one() -> None:
-            async with gate:
-                env = await self._start(fn)
-                await env.ready
+            env = await self._start(fn)
+            await env.ready
 
         await asyncio.gather(*(one() for _ in range(max(0, missing))))
         return [env.id for env in fn.environments if env.state in ("idle", "busy")]
