@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from harness.cli import main
@@ -66,3 +68,19 @@ def test_a_crashed_lab_counts_as_neither_reproduced_nor_fixed() -> None:
     assert not result.reproduced
     assert not result.fix_held
     assert "  the lab itself failed: PostgresError: initdb failed" in render_result(result)
+
+
+def test_a_pitfall_that_does_not_reproduce_makes_the_command_exit_1(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a pitfall whose bad side runs without error (the bug did not happen, so the lab proves nothing)
+    quiet = dataclasses.replace(POOL_OPTIONS, reproduce=lambda lab: Outcome())
+    monkeypatch.setattr("harness.pitfalls.cli.by_number", lambda number: quiet)
+
+    status = main(["pitfalls", "--only", "8"])
+
+    captured = capsys.readouterr()
+    assert status == 1
+    assert "reproduced: NO   fix held: yes" in captured.out
+    assert "not passing: 8" in captured.out
+    assert "some did not reproduce or their fix did not hold" in captured.err
