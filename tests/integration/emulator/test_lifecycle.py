@@ -188,3 +188,19 @@ def test_an_environment_in_use_is_not_reclaimed_until_idle_for_the_whole_ttl(mak
         assert lam.invoke("Echo").environment_id == first.environment_id
 
     assert lam.wait_gone(first.environment_id, timeout_s=10)
+
+
+def test_a_cold_start_storm_initialises_a_few_at_a_time(make_lambda):
+    from harness.emulator.pool import INIT_PARALLELISM
+
+    lam = make_lambda(spec("Slow", "slow_init.handler", timeout_s=30))
+    storm = [in_background(lambda: lam.invoke("Slow")) for _ in range(INIT_PARALLELISM * 2 + 2)]
+    most = 0
+    while any(thread.is_alive() for thread, _ in storm):
+        most = max(most, sum(env.state == "initialising" for env in lam.environments()))
+        threading.Event().wait(0.01)
+    results = [box[0] for _, box in storm]
+
+    assert all(r.payload == "warm" and r.cold_start for r in results)
+    assert 0 < most <= INIT_PARALLELISM
+    assert len(lam.environments()) == len(storm)
