@@ -57,5 +57,8 @@ bench: venv  ## benchmarks; figures go to docs/benchmarks.md
 pitfalls: venv  ## every connection pitfall reproduced (the exact error text), then its fix shown holding
 	$(BIN)/harness pitfalls $(ARGS)
 
+faults: venv  ## faults injected under steady writes; every acknowledged write checked against the table
+	$(BIN)/harness faults $(ARGS)
+
 clean:  ## remove the virtualenvs, build output and reports
 	rm -rf $(VENV) .venv-sam .aws-sam .pytest_cache .mypy_cache .ruff_cache reports
