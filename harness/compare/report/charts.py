@@ -12,7 +12,7 @@ from typing import Any
 
 from harness.compare.records import Report
 from harness.compare.report.palette import colour_for
-from harness.compare.report.series import connection_series, error_groups, latency_groups, runs_of
+from harness.compare.report.series import connection_series, error_groups, label_rows, latency_groups, runs_of
 from harness.compare.report.svg import log_ticks
 from harness.compare.summary import summarize
 
@@ -46,6 +46,8 @@ def connections_over_time(report: Report, scenario: str, path: Path) -> Path:
     """Application server connections sampled during the scenario, one line per strategy, steps end to end."""
     series = connection_series(report, scenario)
     figure, axes = _figure()
+    x_max = max(series.end_s, 1.0)
+    rows = label_rows(series.boundaries, char_width=x_max / 150)  # about 150 characters of 8pt text across the axes
     for index, (start, step) in enumerate(series.boundaries):
         end = series.boundaries[index + 1][0] if index + 1 < len(series.boundaries) else series.end_s
         if index % 2 == 0:
@@ -54,22 +56,23 @@ def connections_over_time(report: Report, scenario: str, path: Path) -> Path:
             step,
             (start, 1.0),
             xycoords=("data", "axes fraction"),
-            xytext=(3, -12),
+            xytext=(3, -12 - 11 * rows[index]),
             textcoords="offset points",
             fontsize=8,
             color="#4b5563",
         )
     widths = {name: 1.5 + 0.5 * rank for rank, name in enumerate(reversed(list(series.segments)))}
     for strategy, parts in series.segments.items():
-        for number, part in enumerate(parts):
+        for part in parts:
             axes.plot(
                 [t for t, _ in part],
                 [v for _, v in part],
                 color=colour_for(strategy),
                 linewidth=widths[strategy],  # wider first: a line hidden under a later one still shows its edge
                 marker="o" if len(part) == 1 else None,
-                label=strategy if number == 0 else None,
             )
+        if parts:  # one plain legend entry per strategy, whatever its first segment looks like
+            axes.plot([], [], color=colour_for(strategy), linewidth=widths[strategy], label=strategy)
     for number, (start, end, cap) in enumerate(series.visible_limits):
         label = "max_connections" if number == 0 else None
         axes.hlines(cap, start, end, colors="#b91c1c", linestyles="dashed", label=label)
@@ -85,7 +88,7 @@ def connections_over_time(report: Report, scenario: str, path: Path) -> Path:
     axes.set_title(f"{scenario}: server connections over time")
     axes.set_xlabel("time since the scenario started (s), steps laid end to end")
     axes.set_ylabel("server connections (app backends)")
-    axes.set_xlim(0, max(series.end_s, 1.0))
+    axes.set_xlim(0, x_max)
     axes.set_ylim(bottom=0, top=series.y_top * 1.15 + 0.5)
     if any(series.segments.values()):
         axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)

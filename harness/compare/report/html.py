@@ -50,7 +50,8 @@ td{text-align:right;font-variant-numeric:tabular-nums}tr.total td{font-weight:70
 tr.step-start td{border-top:2px solid #d1d5db}
 td.bad{color:#b91c1c;font-weight:600}td.error{white-space:normal;text-align:left;max-width:640px}
 .bar{display:inline-block;height:10px;background:#dc2626;border-radius:2px;vertical-align:middle}
-.kv td{text-align:left}.kv th{text-align:left}
+.kv td{text-align:left;white-space:normal;max-width:520px}.kv th{text-align:left}
+.header{display:grid;grid-template-columns:auto auto minmax(320px,1fr);gap:8px 28px;align-items:start}
 nav a{margin-right:14px}
 """
 
@@ -81,7 +82,7 @@ def _header(report: Report) -> str:
         items = "".join(f"<li>{escape(str(note))}</li>" for note in notes)
         parts.append(f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>')
     parameters = {k: v for k, v in report.parameters.items() if k != "notes"}
-    parts.append('<div style="display:flex;flex-wrap:wrap;gap:24px">')
+    parts.append('<div class="header">')
     parts.append(f"<div><h3>Machine</h3>{_kv_table(machine)}</div>")
     if isinstance(packages, dict):
         parts.append(f"<div><h3>Versions</h3>{_kv_table(packages)}</div>")

@@ -10,7 +10,7 @@ from html import escape
 
 from harness.compare.report.formatting import fmt_ms
 from harness.compare.report.palette import colour_for
-from harness.compare.report.series import ConnectionSeries, LatencyGroup
+from harness.compare.report.series import ConnectionSeries, LatencyGroup, label_rows
 
 __all__ = ["connections_svg", "latency_svg", "log_ticks", "nice_ticks"]
 
@@ -66,12 +66,14 @@ def connections_svg(series: ConnectionSeries, *, title: str, width: int = 960, h
 
     body = [f'<text x="{_LEFT}" y="16" font-weight="600">{escape(title)}</text>']
     ends = [start for start, _ in series.boundaries[1:]] + [series.end_s]
+    rows = label_rows(series.boundaries, char_width=6.5 * x_max / plot_w)  # 11px text: about 6.5px a character
     for index, ((start, step), end) in enumerate(zip(series.boundaries, ends, strict=True)):
         fill = "#f3f4f6" if index % 2 == 0 else "#ffffff"
         body.append(
             f'<rect x="{_num(x(start))}" y="{_TOP}" width="{_num(max(x(end) - x(start), 0))}" height="{plot_h}" '
             f'fill="{fill}"><title>{escape(step)}</title></rect>'
-            f'<text x="{_num(x(start) + 4)}" y="{_TOP + 14}" fill="#4b5563" font-size="11">{escape(step)}</text>'
+            f'<text x="{_num(x(start) + 4)}" y="{_TOP + 14 + 14 * rows[index]}" fill="#4b5563" font-size="11">'
+            f"{escape(step)}</text>"
         )
     for value in y_ticks:
         body.append(

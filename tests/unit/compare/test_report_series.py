@@ -6,7 +6,7 @@ import pytest
 
 from harness.compare.records import Report
 from harness.compare.report import STRATEGY_COLOURS, colour_for
-from harness.compare.report.series import connection_series, latency_groups
+from harness.compare.report.series import connection_series, label_rows, latency_groups
 from harness.compare.report.svg import latency_svg, log_ticks, nice_ticks
 from harness.compare.summary import summarize
 from tests.unit.compare.conftest import make_run
@@ -68,3 +68,10 @@ def test_latency_chart_switches_to_log_scale_when_figures_span_orders_of_magnitu
     close = Report(machine={}, parameters={}, runs=[fast])
     assert "ms, log scale" in latency_svg(latency_groups(spread, "s"), title="t")
     assert "ms, linear scale" in latency_svg(latency_groups(close, "s"), title="t")
+
+
+def test_labels_of_short_steps_move_to_another_row_instead_of_overprinting() -> None:
+    # c=1 is 0.05 s wide but its label needs 4 characters of 0.1 s: c=2 must go below it; c=4 starts clear again
+    boundaries = [(0.0, "c=1"), (0.05, "c=2"), (1.0, "c=4")]
+    assert label_rows(boundaries, char_width=0.1) == [0, 1, 0]
+    assert label_rows(boundaries, char_width=0.001) == [0, 0, 0]
