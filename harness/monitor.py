@@ -132,7 +132,8 @@ class ConnectionMonitor:
                     self._result.samples.append(
                         ConnectionSample(t_s=round(now - self._t0, 4), app=len(app_pids), total=len(rows))
                     )
-                    if now >= next_memory and app_pids:
+                    # /proc describes this machine's processes: only a server started here has its backends there
+                    if now >= next_memory and app_pids and isinstance(self.server, EmbeddedPostgres):
                         self._sample_memory(app_pids)
                         next_memory = now + MEMORY_EVERY_S
                     if self._stop.wait(self.interval_s):

@@ -216,6 +216,7 @@ class ExternalPostgres(PostgresServer):
         if not parsed.drivername.startswith("postgresql"):
             raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parsed.drivername!r}")
         self._url = parsed
+        self.database = parsed.database
         self.host = parsed.host or "127.0.0.1"
         self.port = parsed.port or 5432
         self.superuser = parsed.username or SUPERUSER

@@ -7,9 +7,13 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.compare.scenarios import SCENARIOS, CompareOptions
 from harness.compare.strategies import strategy_names
+
+if TYPE_CHECKING:
+    from harness.compare.records import Report
 
 DESCRIPTION = "run the connection strategies side by side under concurrent Lambda load and write a report"
 
@@ -86,6 +90,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (template.yaml)")
     parser.add_argument("--output", type=Path, default=Path("reports"), help="reports go to OUTPUT/<timestamp>/")
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI and a first look")
+    remote = parser.add_argument_group(
+        "another Lambda", "drive an Invoke API you did not start here (burst and ramp only; no freeze or reclaim)"
+    )
+    remote.add_argument(
+        "--target",
+        metavar="URL|aws",
+        help="Invoke API endpoint (sam local start-lambda, harness emulate), or 'aws' for the deployed stack",
+    )
+    remote.add_argument("--function", default="ItemsFunction", help="function name at the target (a stack output)")
+    remote.add_argument("--database-url", help="the target's database, for the monitor (required with --target)")
+    remote.add_argument("--region", default="us-east-1", help="AWS region of the target")
+    remote.add_argument("--label", default="target", help="the row name in the report (e.g. the stack's PoolMode)")
 
 
 def options_from_args(args: argparse.Namespace) -> CompareOptions:
@@ -107,18 +123,47 @@ def options_from_args(args: argparse.Namespace) -> CompareOptions:
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    if not args.template.is_file():
+def _run_remote(args: argparse.Namespace, options: CompareOptions) -> int:
+    from harness.bench.machine import describe_machine
+    from harness.compare.records import Report
+    from harness.compare.remote import REMOTE_SCENARIOS, run_remote
+
+    if not args.database_url:
         print(
-            f"harness compare: --template {args.template} does not exist (run from the repository root)",
+            "harness compare: --target needs --database-url (the monitor counts the target's connections)",
             file=sys.stderr,
         )
         return 2
-    options = options_from_args(args)
-    from harness.compare.report import summary_rows, verdict_lines, write_all
-    from harness.compare.runner import run_compare
+    scenarios = tuple(s for s in (args.scenarios or REMOTE_SCENARIOS))
+    unsupported = [s for s in scenarios if s not in REMOTE_SCENARIOS]
+    if unsupported:
+        print(
+            f"harness compare: with --target only {', '.join(REMOTE_SCENARIOS)} can run "
+            f"({', '.join(unsupported)} need environments the lab controls)",
+            file=sys.stderr,
+        )
+        return 2
+    report = Report(machine=describe_machine(), parameters={**options.as_dict(), "target": args.target})
+    run_remote(
+        endpoint_url=None if args.target == "aws" else args.target,
+        function=args.function,
+        database_url=args.database_url,
+        region=args.region,
+        label=args.label,
+        scenarios=scenarios,
+        concurrency=options.concurrency,
+        ramp=options.ramp,
+        invocations=options.invocations,
+        report=report,
+    )
+    return _write(report, options)
 
-    report = run_compare(options)
+
+def _write(report: Report, options: CompareOptions) -> int:
+    from harness.compare.report import summary_rows, verdict_lines, write_all
+    from harness.compare.verdicts import compute_verdicts
+
+    report.verdicts = report.verdicts or compute_verdicts(report)
     out_dir = options.output_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     paths = write_all(report, out_dir)
     print()
@@ -129,3 +174,18 @@ def run(args: argparse.Namespace) -> int:
         print(line)
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    options = options_from_args(args)
+    if args.target:
+        return _run_remote(args, options)
+    if not args.template.is_file():
+        print(
+            f"harness compare: --template {args.template} does not exist (run from the repository root)",
+            file=sys.stderr,
+        )
+        return 2
+    from harness.compare.runner import run_compare
+
+    return _write(run_compare(options), options)

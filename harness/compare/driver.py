@@ -34,13 +34,22 @@ _DB_MS = re.compile(r'"db_(?:time_)?ms"\s*:\s*([0-9.]+)')
 
 
 class InvokeResultLike(Protocol):
-    status_code: int
-    payload: Any
-    function_error: str | None
-    log_tail: str | None
-    cold_start: bool
-    environment_id: str | None
-    throttled: bool
+    """What an invocation returned: the local Lambda's InvokeResult, or a remote Invoke API's answer."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def payload(self) -> Any: ...
+    @property
+    def function_error(self) -> str | None: ...
+    @property
+    def log_tail(self) -> str | None: ...
+    @property
+    def cold_start(self) -> bool: ...
+    @property
+    def environment_id(self) -> str | None: ...
+    @property
+    def throttled(self) -> bool: ...
 
 
 Invoker = Callable[[str, dict[str, Any]], InvokeResultLike]

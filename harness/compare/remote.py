@@ -1,0 +1,148 @@
+"""Compare against a Lambda you did not start here: any Invoke API endpoint, through the real boto3 client.
+
+That is ``sam local start-lambda`` (Docker), the deployed stack on AWS (no endpoint: boto3's own), or this project's
+``harness emulate``. The lab cannot freeze, reclaim or pre-warm someone else's environments, nor create databases on
+their server, so only the traffic scenarios run (``burst`` and ``ramp``), once, against the configuration the stack has;
+the monitor watches the database named by ``--database-url``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from harness.compare.driver import drive
+from harness.compare.progress import Progress
+from harness.compare.records import Report, RunRecord
+from harness.compare.workload import Workload, http_event
+from harness.monitor import ConnectionMonitor
+from harness.postgres import ExternalPostgres
+
+__all__ = ["REMOTE_SCENARIOS", "RemoteTarget", "run_remote"]
+
+REMOTE_SCENARIOS = ("burst", "ramp")
+SEED_ITEMS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteResult:
+    """What the Invoke API answered, in the shape the driver reads (the local Lambda's InvokeResult)."""
+
+    status_code: int
+    payload: Any
+    function_error: str | None = None
+    log_tail: str | None = None
+    cold_start: bool = False
+    environment_id: str | None = None
+    throttled: bool = False
+
+
+class RemoteTarget:
+    """A Lambda Invoke API: ``endpoint_url`` for a local one, None for AWS itself (credentials from the environment)."""
+
+    def __init__(self, endpoint_url: str | None, *, region: str, max_connections: int = 256) -> None:
+        self.client = boto3.client(
+            "lambda",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            config=Config(max_pool_connections=max_connections, retries={"max_attempts": 0}, read_timeout=120),
+        )
+
+    def invoke(self, function: str, event: dict[str, Any], *, log_tail: bool = False) -> RemoteResult:
+        try:
+            response = self.client.invoke(
+                FunctionName=function, Payload=json.dumps(event).encode(), LogType="Tail" if log_tail else "None"
+            )
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
+            return RemoteResult(
+                status_code=status,
+                payload={"errorType": code, "errorMessage": str(exc)},
+                function_error="Unhandled" if status != 429 else None,
+                throttled=code == "TooManyRequestsException",
+            )
+        raw = response["Payload"].read()
+        tail = base64.b64decode(response["LogResult"]).decode(errors="replace") if "LogResult" in response else None
+        return RemoteResult(
+            status_code=int(response["StatusCode"]),
+            payload=json.loads(raw) if raw else None,
+            function_error=response.get("FunctionError"),
+            log_tail=tail,
+            cold_start=bool(tail and "Init Duration" in tail),
+        )
+
+
+def _seed(target: RemoteTarget, function: str) -> list[str]:
+    ids = []
+    for number in range(SEED_ITEMS):
+        result = target.invoke(
+            function, http_event("POST", "/items", body={"name": f"seed-{number}"}, route_key="POST /items")
+        )
+        response = result.payload if isinstance(result.payload, dict) else {}
+        if result.function_error or int(response.get("statusCode", 500)) >= 300:
+            raise RuntimeError(f"seeding through {function} failed: {str(result.payload)[:300]}")
+        ids.append(str(json.loads(response["body"])["id"]))
+    return ids
+
+
+def run_remote(
+    *,
+    endpoint_url: str | None,
+    function: str,
+    database_url: str,
+    region: str,
+    label: str,
+    scenarios: tuple[str, ...],
+    concurrency: tuple[int, ...],
+    ramp: tuple[int, ...],
+    invocations: int,
+    report: Report,
+) -> Report:
+    """Burst and ramp against the target; one row per step, named ``label`` (the stack's own strategy)."""
+    server = ExternalPostgres(database_url)
+    database = server.database or "postgres"
+    target = RemoteTarget(endpoint_url, region=region)
+    workload = Workload(_seed(target, function))
+    steps = {"burst": (concurrency, invocations), "ramp": (ramp, max(2, invocations // 2))}
+    for scenario in scenarios:
+        levels, per_client = steps[scenario]
+        for clients in levels:
+            monitor = ConnectionMonitor(server, database=database).start()
+            began = time.monotonic()
+            with Progress(f"{scenario}/{label} c={clients}", clients * per_client) as progress:
+                records = drive(
+                    lambda f, e: target.invoke(f, e, log_tail=True),
+                    function,
+                    workload,
+                    clients=clients,
+                    invocations=per_client,
+                    t0=began,
+                    on_request=progress.add,
+                )
+            duration = time.monotonic() - began
+            result = monitor.stop()
+            report.runs.append(
+                RunRecord(
+                    strategy=label,
+                    scenario=scenario,
+                    step=f"c={clients}",
+                    parameters={"clients": clients, "invocations": per_client, "target": endpoint_url or "AWS"},
+                    requests=records,
+                    samples=result.samples,
+                    duration_s=round(duration, 4),
+                    connections_opened=result.connections_opened,
+                    final_connections=result.final_connections,
+                    backend_memory_kib=result.peak_memory_kib,
+                    environments=len({r.environment for r in records if r.environment}),
+                    notes=[f"connections opened counted from {result.opened_counted_from}"],
+                )
+            )
+    return report
