@@ -95,3 +95,12 @@ def test_write_all_copes_with_a_scenario_that_has_no_samples_and_no_successes(tm
     pngs = [path for path in paths if path.suffix == ".png"]
     assert len(pngs) == 3
     assert all(path.read_bytes().startswith(PNG_SIGNATURE) for path in pngs)
+
+
+def test_a_scenario_name_cannot_write_outside_the_report_directory(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run = make_run("single", "../../escape me", "c=1", ok=3)
+    paths = write_all(Report(machine={}, parameters={}, runs=[run]), out)
+    assert all(path.resolve().parent == out.resolve() for path in paths)
+    assert "escape-me-connections.png" in {path.name for path in paths}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
