@@ -6,6 +6,7 @@ appear only when the caller says the output is a terminal.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 from harness.compare.records import Report
@@ -120,10 +121,20 @@ def summary_rows(report: Report, *, colour: bool = False) -> list[str]:
     return lines
 
 
-def verdict_lines(report: Report, *, colour: bool = False) -> list[str]:
-    """One plain-language verdict per scenario, in the order the scenarios ran (then any others)."""
+def verdict_lines(report: Report, *, colour: bool = False, width: int = 120) -> list[str]:
+    """One plain-language verdict per scenario, in the order the scenarios ran (then any others).
+
+    Long verdicts are wrapped at ``width`` columns, continuation lines indented, so they read as paragraphs in a
+    terminal instead of one line running off the screen.
+    """
     if not report.verdicts:
         return ["no verdicts"]
     order = [s for s in scenario_names(report) if s in report.verdicts]
     order += [s for s in report.verdicts if s not in order]
-    return [f"{_paint(scenario + ':', _BOLD, colour)} {report.verdicts[scenario]}" for scenario in order]
+    lines: list[str] = []
+    for scenario in order:
+        wrapped = textwrap.wrap(f"{scenario}: {report.verdicts[scenario]}", width=width, subsequent_indent="    ")
+        head = wrapped[0][len(scenario) + 1 :]
+        lines.append(f"{_paint(scenario + ':', _BOLD, colour)}{head}")
+        lines.extend(wrapped[1:])
+    return lines

@@ -107,3 +107,14 @@ def test_strategies_sit_side_by_side_within_each_step(report: Report) -> None:
         ("null", "c=4"),
         ("queue", "c=4"),
     ]
+
+
+def test_long_verdicts_wrap_into_an_indented_paragraph(report: Report) -> None:
+    report.verdicts["burst"] = "single opened 4 connections for 48 requests; " * 8
+    lines = verdict_lines(report, width=80)
+    burst = lines[: lines.index("over_budget: null and queue failed.")]
+    assert len(burst) > 1
+    assert burst[0].startswith("burst: single opened")
+    assert all(len(line) <= 80 for line in burst)
+    assert all(line.startswith("    ") for line in burst[1:])
+    assert " ".join(line.strip() for line in burst) == "burst: " + report.verdicts["burst"].strip()
