@@ -49,6 +49,7 @@ def backend_private_kib(pid: int) -> int | None:
 class MonitorResult:
     samples: list[ConnectionSample] = field(default_factory=list)
     connections_opened: int = 0
+    connections_refused: int = 0  # attempts the server refused for want of a slot (from its log)
     opened_counted_from: str = "server log"  # or "distinct backend pids (approximate)"
     peak_memory_kib: int | None = None
     final_connections: int = 0
@@ -169,5 +170,10 @@ class ConnectionMonitor:
         with path.open("rb") as log:
             log.seek(self._log_offset)
             text = log.read().decode(errors="replace")
-        pattern = re.compile(rf"connection authorized: user=\S+ database={re.escape(self.database)}(\s|$)")
-        return sum(1 for line in text.splitlines() if pattern.search(line))
+        authorized = re.compile(rf"connection authorized: user=\S+ database={re.escape(self.database)}(\s|$)")
+        # A full server refuses non-superusers *after* authorising them ("remaining connection slots are reserved"):
+        # those backends never served anything, so they are counted apart. The log prefix carries user@database.
+        refused = re.compile(rf"@{re.escape(self.database)} .*FATAL:.*(remaining connection slots|too many clients)")
+        lines = text.splitlines()
+        self._result.connections_refused = sum(1 for line in lines if refused.search(line))
+        return sum(1 for line in lines if authorized.search(line)) - self._result.connections_refused

@@ -33,11 +33,17 @@ def _memory_gib() -> float | None:
         return None
 
 
+def _program_name() -> str:
+    """``harness`` whether started as the console script or as ``python -m harness``."""
+    name = os.path.basename(sys.argv[0])
+    return "harness" if name in {"__main__.py", "harness"} else name
+
+
 def describe_machine() -> dict[str, object]:
     """A dict that goes into every results file, so a number never travels without its context."""
     return {
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": shlex.join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
+        "command": shlex.join([_program_name(), *sys.argv[1:]]),
         "cpus": os.cpu_count(),
         "memory_gib": _memory_gib(),
         "platform": platform.platform(),

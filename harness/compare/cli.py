@@ -167,10 +167,11 @@ def _write(report: Report, options: CompareOptions) -> int:
     out_dir = options.output_dir / datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     paths = write_all(report, out_dir)
     print()
-    for line in summary_rows(report):
+    colour = sys.stdout.isatty()
+    for line in summary_rows(report, colour=colour):
         print(line)
     print()
-    for line in verdict_lines(report):
+    for line in verdict_lines(report, colour=colour):
         print(line)
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0

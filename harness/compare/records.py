@@ -43,7 +43,8 @@ class RunRecord:
     requests: list[RequestRecord] = field(default_factory=list)
     samples: list[ConnectionSample] = field(default_factory=list)
     duration_s: float = 0.0
-    connections_opened: int = 0  # new backends for the application during the run
+    connections_opened: int = 0  # new backends for the application during the run that went on to serve
+    connections_refused: int = 0  # connection attempts the server refused (too many clients / reserved slots)
     final_connections: int = 0  # application backends left after the run (and after any scale-down wait)
     backend_memory_kib: int | None = None  # private memory of the application's backends at peak, when readable
     environments: int = 0  # execution environments that existed during the run

@@ -140,6 +140,7 @@ def measure(
             on_request=progress.add,
         )
     duration = time.monotonic() - began
+    environments = len(lam.environments(FUNCTION))  # before any scale-down wait reclaims them
     if after is not None:
         after()
     result = monitor.stop()
@@ -154,7 +155,8 @@ def measure(
         connections_opened=result.connections_opened,
         final_connections=result.final_connections,
         backend_memory_kib=result.peak_memory_kib,
-        environments=len(lam.environments(FUNCTION)),
+        environments=environments,
+        connections_refused=result.connections_refused,
     )
     if result.opened_counted_from != "server log":
         run.notes.append(f"connections opened counted from {result.opened_counted_from}")
