@@ -60,22 +60,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="strategies",
         help="strategy to run (repeatable; default: all)",
     )
-    parser.add_argument("--concurrency", type=_count_list, help="burst sweep of concurrent clients (default 1,8,32,64)")
-    parser.add_argument("--ramp", type=_count_list, help="ramp steps of concurrent clients (default 1,2,4,8,16,32)")
+    parser.add_argument("--concurrency", type=_count_list, help="burst sweep of concurrent clients (default 1,8,32)")
+    parser.add_argument("--ramp", type=_count_list, help="ramp steps of concurrent clients (default 1,2,4,8,16)")
     parser.add_argument(
         "--invocations",
         type=_bounded(int, 1, 10_000, "--invocations"),
-        help="invocations per client per step (default 20)",
+        help="invocations per client per step (default 10)",
     )
     parser.add_argument(
         "--max-connections",
         type=_bounded(int, 5, 1000, "--max-connections"),
-        help="max_connections of the over-budget server (default 20)",
+        help="max_connections of the over-budget server (default 10)",
     )
     parser.add_argument(
         "--over-budget-factor",
         type=_bounded(float, 1.0, 10.0, "--over-budget-factor"),
-        help="concurrent environments as a multiple of the server's free slots (default 4)",
+        help="concurrent environments as a multiple of the server's free slots (default 3)",
     )
     parser.add_argument(
         "--idle-timeout",
