@@ -162,6 +162,7 @@ def run(quick: bool) -> str:
     load_before = os.getloadavg()[0]
     series: dict[str, Series] = {}
     opened: dict[str, float] = {}
+    pinged: dict[str, float] = {}
     with EmbeddedPostgres(max_connections=60, log_connections=False) as pg, _reports_to_devnull():
         url = _prepare(pg)
         raw_read, raw_write, raw_close = _raw_work(pg)
@@ -192,15 +193,22 @@ def run(quick: bool) -> str:
             if name.endswith("scope only"):
                 stats = db.pop_stats()
                 opened[name] = stats["connections_opened_num"] / (2 * rounds * variants[name][2])
+                pinged[name] = stats["pings_num"] / (2 * rounds * variants[name][2])
             db.dispose()
         raw_close()
         plain_close()
     load = (load_before, os.getloadavg()[0])
-    return _render(series, opened, rounds=rounds, requests=requests, load=load)
+    return _render(series, opened, pinged, rounds=rounds, requests=requests, load=load)
 
 
 def _render(
-    series: dict[str, Series], opened: dict[str, float], *, rounds: int, requests: int, load: tuple[float, float]
+    series: dict[str, Series],
+    opened: dict[str, float],
+    pinged: dict[str, float],
+    *,
+    rounds: int,
+    requests: int,
+    load: tuple[float, float],
 ) -> str:
     floor = {kind: series[f"psycopg2 (floor)|{kind}"] for kind in ("read", "write")}
 
@@ -215,17 +223,18 @@ def _render(
         "brackets compares the fastest rounds (the machine is shared, and noise only ever adds time). "
         f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} CPUs.",
         "",
-        "| variant | warm read (µs) | x floor | warm write (µs) | x floor | new connections / request |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| variant | warm read (µs) | x floor | warm write (µs) | x floor | new connections / req. | pings / req. |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     names = list(dict.fromkeys(key.split("|")[0] for key in series))
     for name in names:
         read, write = series[f"{name}|read"].median_us, series[f"{name}|write"].median_us
         new = opened.get(name.replace("@db.handler", "scope only"))
+        pings = pinged.get(name.replace("@db.handler", "scope only"))
         lines.append(
             f"| {name} | {read:.0f} | {ratio(name, 'read'):.2f} ({ratio(name, 'read', True):.2f}) | {write:.0f} | "
             f"{ratio(name, 'write'):.2f} ({ratio(name, 'write', True):.2f}) | "
-            f"{'' if new is None or name.startswith('psycopg2') else f'{new:.2f}'} |"
+            f"{'' if new is None else f'{new:.2f}'} | {'' if pings is None else f'{pings:.3f}'} |"
         )
     single_new = opened.get("single scope only", 0.0)
     lines += [
