@@ -177,22 +177,16 @@ class PostgresServer:
 
     def terminate_backends(self, *, database: str | None = None, application_prefix: str | None = None) -> int:
         """``pg_terminate_backend`` every client backend of a database / application; returns how many."""
-        rows = self.execute(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
-            "AND (%s::text IS NULL OR datname = %s) AND (%s::text IS NULL OR application_name LIKE %s || '%%')",
-            database,
-            database,
-            application_prefix,
-            application_prefix,
-        )
-        return int(rows[0][0])
+        return self._over_backends("count(pg_terminate_backend(pid))", database, application_prefix)
 
     def connection_count(self, *, database: str | None = None, application_prefix: str | None = None) -> int:
         """Client backends in ``pg_stat_activity`` for a database / application (the monitor's own excluded)."""
+        return self._over_backends("count(*)", database, application_prefix)
+
+    def _over_backends(self, aggregate: str, database: str | None, application_prefix: str | None) -> int:
         rows = self.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' "
-            "AND pid <> pg_backend_pid() "
+            f"SELECT {aggregate} FROM pg_stat_activity "  # the aggregate is one of two constants above
+            "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid() "
             "AND (%s::text IS NULL OR datname = %s) AND (%s::text IS NULL OR application_name LIKE %s || '%%')",
             database,
             database,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from harness.cli_types import bounded, count_list
 from harness.compare.scenarios import SCENARIOS, CompareOptions
 from harness.compare.strategies import strategy_names
 
@@ -19,30 +19,6 @@ DESCRIPTION = "run the connection strategies side by side under concurrent Lambd
 
 DEFAULT_SCENARIOS = ("burst", "over_budget", "freeze_thaw", "scale_down", "ramp")
 QUICK = {"concurrency": (1, 4, 8), "invocations": 6, "over_budget_factor": 2.0, "ramp": (1, 2, 4)}
-
-
-def _count_list(text: str) -> tuple[int, ...]:
-    """argparse type: comma-separated whole numbers >= 1, e.g. ``1,8,32,64``."""
-    try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers like 1,8,32, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"every count must be at least 1, got {text!r}")
-    return values
-
-
-def _bounded(kind: Callable[[str], float], low: float, high: float, what: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{what}: expected a number, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{what} must be between {low:g} and {high:g}, got {value}")
-        return value
-
-    return parse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,31 +36,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="strategies",
         help="strategy to run (repeatable; default: all)",
     )
-    parser.add_argument("--concurrency", type=_count_list, help="burst sweep of concurrent clients (default 1,8,32)")
-    parser.add_argument("--ramp", type=_count_list, help="ramp steps of concurrent clients (default 1,2,4,8,16)")
+    parser.add_argument("--concurrency", type=count_list, help="burst sweep of concurrent clients (default 1,8,32)")
+    parser.add_argument("--ramp", type=count_list, help="ramp steps of concurrent clients (default 1,2,4,8,16)")
     parser.add_argument(
         "--invocations",
-        type=_bounded(int, 1, 10_000, "--invocations"),
+        type=bounded(int, 1, 10_000, "--invocations"),
         help="invocations per client per step (default 10)",
     )
     parser.add_argument(
         "--max-connections",
-        type=_bounded(int, 5, 1000, "--max-connections"),
+        type=bounded(int, 5, 1000, "--max-connections"),
         help="max_connections of the over-budget server (default 10)",
     )
     parser.add_argument(
         "--over-budget-factor",
-        type=_bounded(float, 1.0, 10.0, "--over-budget-factor"),
+        type=bounded(float, 1.0, 10.0, "--over-budget-factor"),
         help="concurrent environments as a multiple of the server's free slots (default 3)",
     )
     parser.add_argument(
         "--idle-timeout",
-        type=_bounded(float, 0.2, 60.0, "--idle-timeout"),
+        type=bounded(float, 0.2, 60.0, "--idle-timeout"),
         help="idle_session_timeout in seconds for freeze_thaw (default 1)",
     )
     parser.add_argument(
         "--idle-ttl",
-        type=_bounded(float, 0.2, 60.0, "--idle-ttl"),
+        type=bounded(float, 0.2, 60.0, "--idle-ttl"),
         help="seconds before an idle environment is reclaimed in scale_down (default 2)",
     )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (template.yaml)")

@@ -238,58 +238,28 @@ def freeze_thaw(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     profile = ServerProfile(max_connections=300, idle_session_timeout_s=options.idle_timeout_s)
     deployment = ctx.lab.deploy(strategy, profile)
     clients, invocations = 4, 5
-    params = {"idle_session_timeout_s": options.idle_timeout_s}
-    runs = []
     with ctx.local_lambda(strategy, deployment, reserved=None) as lam:
-        workload = Workload(ctx.seed(lam), read_ratio=options.read_ratio)
         lam.prewarm(FUNCTION, clients)
-        runs.append(
-            measure(
-                ctx,
-                lam,
-                strategy,
-                deployment,
-                scenario="freeze_thaw",
-                step="warm",
-                clients=clients,
-                invocations=invocations,
-                workload=workload,
-                parameters=params,
-            )
+        step = functools.partial(
+            measure,
+            ctx,
+            lam,
+            strategy,
+            deployment,
+            scenario="freeze_thaw",
+            clients=clients,
+            invocations=invocations,
+            workload=Workload(ctx.seed(lam), read_ratio=options.read_ratio),
+            parameters={"idle_session_timeout_s": options.idle_timeout_s},
         )
+        runs = [step(step="warm")]
         time.sleep(options.idle_timeout_s * 1.5 + 0.5)
-        runs.append(
-            measure(
-                ctx,
-                lam,
-                strategy,
-                deployment,
-                scenario="freeze_thaw",
-                step="after idle_session_timeout",
-                clients=clients,
-                invocations=invocations,
-                workload=workload,
-                parameters=params,
-            )
-        )
+        runs.append(step(step="after idle_session_timeout"))
         # Backends killed while the environments sleep, as a failover or an operator would; the environments stay
         # frozen a little longer than the layer's idle threshold, as they would between real requests.
         deployment.server.terminate_backends(database=deployment.database)
         time.sleep(FROZEN_AFTER_KILL_S)
-        runs.append(
-            measure(
-                ctx,
-                lam,
-                strategy,
-                deployment,
-                scenario="freeze_thaw",
-                step="after pg_terminate_backend",
-                clients=clients,
-                invocations=invocations,
-                workload=workload,
-                parameters=params,
-            )
-        )
+        runs.append(step(step="after pg_terminate_backend"))
     return runs
 
 

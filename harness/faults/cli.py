@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from harness.bench.machine import describe_machine
+from harness.cli_types import bounded
 from harness.faults.injectors import FAULTS
 from harness.faults.runner import RECOVERY_S, FaultRun, run_fault
 from harness.pgbouncer import find_pgbouncer
@@ -19,19 +20,6 @@ QUICK = {"clients": 3, "duration": 3.0}
 DEFAULT = {"clients": 8, "duration": 8.0}
 
 
-def _positive(kind: type[int] | type[float], low: float, high: float, name: str):  # type: ignore[no-untyped-def]
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{name}: expected a number, got {text!r}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{name} must be between {low:g} and {high:g}, got {value}")
-        return value
-
-    return parse
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--fault",
@@ -40,10 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="faults",
         help="fault to inject (repeatable; default: all)",
     )
-    parser.add_argument("--clients", type=_positive(int, 1, 200, "--clients"), help="concurrent writers (default 8)")
+    parser.add_argument("--clients", type=bounded(int, 1, 200, "--clients"), help="concurrent writers (default 8)")
     parser.add_argument(
         "--duration",
-        type=_positive(float, 1.0, 600.0, "--duration"),
+        type=bounded(float, 1.0, 600.0, "--duration"),
         help="seconds of writes per fault, the fault at one third (default 8)",
     )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template")
