@@ -6,6 +6,7 @@ import argparse
 import secrets
 import signal
 
+from harness.cli_types import bounded
 from harness.pgbouncer import PgBouncer, find_pgbouncer
 from harness.postgres import EmbeddedPostgres
 
@@ -14,26 +15,17 @@ DESCRIPTION = "start an embedded Postgres (and PgBouncer when installed) and pri
 APP_ROLE = "app"
 
 
-def positive_int(text: str) -> int:
-    """argparse type: a whole number >= 1, with a message that says so."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--max-connections", type=positive_int, default=100, help="server max_connections")
+    parser.add_argument(
+        "--max-connections",
+        type=bounded(int, 5, 10_000, "--max-connections"),
+        default=100,
+        help="server max_connections (at least 5: 3 are reserved for superusers)",
+    )
     parser.add_argument("--no-pgbouncer", action="store_true", help="do not start PgBouncer")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.max_connections < 5:
-        print("harness postgres: --max-connections must be at least 5 (3 are reserved for superusers)")
-        return 2
     password = secrets.token_urlsafe(12)  # a throwaway server: a fresh password each time, shown once below
     with EmbeddedPostgres(max_connections=args.max_connections) as pg:
         pg.create_role(APP_ROLE, password)
