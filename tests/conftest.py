@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -29,7 +29,7 @@ class TestDatabase:
     server: PostgresServer
     name: str
     user: str = APP_ROLE
-    password: str = APP_PASSWORD
+    password: str = field(default=APP_PASSWORD, repr=False)  # hypothesis prints fixtures on failure
 
     @property
     def url(self) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
 from app_model import (
@@ -20,6 +21,7 @@ from app_model import (
     IdempotencyKeyReusedError,
     InvalidInputError,
     ItemNotFoundError,
+    api_events,
     idempotency,
     items,
     schemas,
@@ -30,10 +32,16 @@ from lambda_db import DatabaseUnavailableError, get_database
 logger = Logger()
 db = get_database()
 app = APIGatewayHttpResolver()
+ROUTES = ("POST /items", "GET /items", "GET /items/{id}", "PUT /items/{id}", "DELETE /items/{id}", "GET /health")
 
 
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[str]:
     return Response(status, content_types.APPLICATION_JSON, json.dumps(body), headers=headers)
+
+
+def _body() -> str | None:
+    event = app.current_event
+    return api_events.decode_body(event.body, bool(event.is_base64_encoded))
 
 
 # -- routes -------------------------------------------------------------------------------------------------------
@@ -42,7 +50,7 @@ def create_item() -> Response[str]:
     """Create an item; with ``Idempotency-Key`` a retry gets the first answer (``Idempotent-Replayed: true``)."""
     event = app.current_event
     key = schemas.parse_idempotency_key(event.headers.get("idempotency-key"))
-    data = schemas.parse_body(ItemIn, event.decoded_body)
+    data = schemas.parse_body(ItemIn, _body())
     with db.session() as session:
         replay = idempotency.claim_key(session, key, idempotency.fingerprint(data.model_dump_json())) if key else None
         if replay is None:
@@ -76,7 +84,7 @@ def get_item(id: str) -> dict[str, Any]:
 def replace_item(id: str) -> dict[str, Any]:
     """Replace every field of an item, or 404."""
     item_id = schemas.parse_item_id(id)
-    data = schemas.parse_body(ItemIn, app.current_event.decoded_body)
+    data = schemas.parse_body(ItemIn, _body())
     with db.session() as session:
         return items.replace_item(session, item_id, data)
 
@@ -107,6 +115,13 @@ def not_found(error: ItemNotFoundError) -> Response[str]:
     return _json(HTTPStatus.NOT_FOUND, {"message": str(error)})
 
 
+def no_route(error: NotFoundError) -> Response[str]:
+    # Registered so that an unknown route is a 404, not the Exception fallback's 500.
+    event = app.current_event
+    message = f"no route {event.http_method[:16]} {event.path[:200]}; routes: {', '.join(ROUTES)}"
+    return _json(HTTPStatus.NOT_FOUND, {"message": message})
+
+
 def key_reused(error: IdempotencyKeyReusedError) -> Response[str]:
     return _json(HTTPStatus.UNPROCESSABLE_ENTITY, {"message": str(error), "field": "Idempotency-Key"})
 
@@ -126,6 +141,7 @@ def unexpected(error: Exception) -> Response[str]:
 for _error, _handler in (
     (InvalidInputError, invalid_input),
     (ItemNotFoundError, not_found),
+    (NotFoundError, no_route),
     (IdempotencyKeyReusedError, key_reused),
     (DatabaseUnavailableError, unavailable),
     (Exception, unexpected),
@@ -140,6 +156,12 @@ def _request_id() -> str | None:
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @db.handler
-def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Entry point (``app.lambda_handler``)."""
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    """Entry point (``app.lambda_handler``); an event API Gateway would never send is a 400 naming the field."""
+    try:
+        api_events.check_http_api_event(event)
+    except InvalidInputError as error:  # the router cannot even read it: answer here, in the same shape
+        logger.warning("not an HTTP API event", extra={"error": str(error)})
+        response = invalid_input(error)
+        return {"statusCode": response.status_code, "headers": response.headers, "body": response.body}
     return app.resolve(event, context)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from app_model.errors import BodyTooLargeError, InvalidInputError
 
@@ -34,8 +34,19 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_KEY_LENGTH = 255
 MAX_ITEM_ID = 2**63 - 1  # bigint
+MAX_CURSOR_LENGTH = 64  # ours are ~20 characters; a long one is not ours, and deep JSON would exhaust the stack
 
 M = TypeVar("M", bound=BaseModel)
+
+
+def _no_nul(value: str) -> str:
+    # Postgres text cannot hold U+0000: refused here, it would be a driver error (a 500) at INSERT time.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character (U+0000); Postgres text cannot store it")
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 class ItemIn(BaseModel):
@@ -43,8 +54,8 @@ class ItemIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=2000)
+    name: Text = Field(min_length=1, max_length=200)
+    description: Text = Field(default="", max_length=2000)
     quantity: int = Field(default=0, ge=0, le=1_000_000)
 
 
@@ -54,7 +65,7 @@ class IngestMessage(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     item: ItemIn
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=MAX_KEY_LENGTH)
+    idempotency_key: Text | None = Field(default=None, min_length=1, max_length=MAX_KEY_LENGTH)
 
 
 def parse_body(model: type[M], body: str | None, *, what: str = "body") -> M:
@@ -62,7 +73,10 @@ def parse_body(model: type[M], body: str | None, *, what: str = "body") -> M:
     if body is None or not body.strip():
         fields = ", ".join(model.model_fields)
         raise InvalidInputError(what, f"a JSON object is required (fields: {fields})")
-    size = len(body.encode())
+    try:
+        size = len(body.encode())
+    except UnicodeEncodeError as exc:  # a lone surrogate: possible in a direct invoke's JSON, never over HTTP
+        raise InvalidInputError(what, f"is not valid Unicode text ({exc.reason} at character {exc.start})") from exc
     if size > MAX_BODY_BYTES:
         raise BodyTooLargeError(what, f"{size} bytes is larger than the {MAX_BODY_BYTES} bytes allowed")
     try:
@@ -109,6 +123,8 @@ def decode_cursor(raw: str | None) -> int | None:
     """The id a cursor from :func:`encode_cursor` points after; ``None`` for the first page."""
     if raw is None or raw == "":
         return None
+    if len(raw) > MAX_CURSOR_LENGTH:
+        raise InvalidInputError("cursor", "is not a cursor this API returned; pass next_cursor unchanged")
     try:
         padded = raw + "=" * (-len(raw) % 4)
         decoded: Any = json.loads(base64.b64decode(padded, altchars=b"-_", validate=True))

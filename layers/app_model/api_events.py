@@ -1,0 +1,59 @@
+"""The shape of an API Gateway HTTP API event (payload format 2.0), checked before the router reads it.
+
+The router assumes API Gateway built the event: a direct invoke with a list, a REST API (1.0) event, or a
+``body`` that is a number makes it fail deep inside with a ``KeyError``, which a client sees as an unhandled
+error. Checking the few fields it reads turns each of those into a 400 that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from app_model.errors import InvalidInputError
+
+__all__ = ["check_http_api_event", "decode_body"]
+
+_STRING_MAPS = ("headers", "queryStringParameters", "pathParameters", "stageVariables")
+
+
+def check_http_api_event(event: Any) -> None:
+    """Raise :class:`InvalidInputError` naming the first field that API Gateway would never send like this."""
+    if not isinstance(event, dict):
+        raise InvalidInputError("event", f"must be an API Gateway HTTP API event (a JSON object), got {_kind(event)}")
+    if "httpMethod" in event and "rawPath" not in event:
+        raise InvalidInputError(
+            "event", "is a REST API (payload format 1.0) event; this function serves HTTP API payload format 2.0"
+        )
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    if not isinstance(http, dict) or not isinstance(http.get("method"), str):
+        raise InvalidInputError("event.requestContext.http.method", "is missing: not an API Gateway HTTP API event")
+    if not isinstance(event.get("rawPath"), str):
+        raise InvalidInputError("event.rawPath", "is missing or not a string: not an API Gateway HTTP API event")
+    for name in _STRING_MAPS:
+        value = event.get(name)
+        if value is not None and not (
+            isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+        ):
+            raise InvalidInputError(f"event.{name}", f"must be an object of strings, got {_kind(value)}")
+    if event.get("body") is not None and not isinstance(event["body"], str):
+        raise InvalidInputError("event.body", f"must be a string, got {_kind(event['body'])}")
+    encoded = event.get("isBase64Encoded", False)
+    if not isinstance(encoded, bool):
+        raise InvalidInputError("event.isBase64Encoded", f"must be true or false, got {_kind(encoded)}")
+
+
+def decode_body(body: str | None, is_base64_encoded: bool) -> str | None:
+    """The request body as text; a base64 body that is not base64 of UTF-8 text is the client's error (400)."""
+    if not body or not is_base64_encoded:
+        return body
+    try:
+        return base64.b64decode(body, validate=True).decode()
+    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+        raise InvalidInputError("body", "isBase64Encoded is true but the body is not base64 of UTF-8 text") from exc
+
+
+def _kind(value: Any) -> str:
+    return "null" if value is None else type(value).__name__
