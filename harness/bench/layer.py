@@ -57,6 +57,7 @@ class Series:
 
     name: str
     per_round_us: list[float] = field(default_factory=list)
+    cpu_per_round_us: list[float] = field(default_factory=list)  # this thread's CPU time: robust to other load
 
     @property
     def median_us(self) -> float:
@@ -66,6 +67,14 @@ class Series:
     def best_us(self) -> float:
         """The fastest round: on a shared, noisy machine the closest figure to the code's own cost."""
         return min(self.per_round_us)
+
+    @property
+    def cpu_us(self) -> float:
+        return statistics.median(self.cpu_per_round_us)
+
+    def add(self, timing: tuple[float, float]) -> None:
+        self.per_round_us.append(timing[0])
+        self.cpu_per_round_us.append(timing[1])
 
 
 def _prepare(pg: EmbeddedPostgres) -> str:
@@ -136,11 +145,12 @@ def _layer_work(db: Database, *, through_handler: bool) -> tuple[Callable[[int],
     return (lambda i: read_once(i, None)), (lambda i: write_once(i, None))
 
 
-def _time_round(work: Callable[[int], None], requests: int) -> float:
-    start = time.perf_counter()
+def _time_round(work: Callable[[int], None], requests: int) -> tuple[float, float]:
+    """Wall and client-CPU microseconds per request over one round."""
+    start, cpu_start = time.perf_counter(), time.thread_time()
     for i in range(requests):
         work(i)
-    return (time.perf_counter() - start) / requests * 1e6
+    return (time.perf_counter() - start) / requests * 1e6, (time.thread_time() - cpu_start) / requests * 1e6
 
 
 @contextlib.contextmanager
@@ -187,8 +197,8 @@ def run(quick: bool) -> str:
                 variants[name] = (read, write, n)
         for _ in range(rounds):
             for name, (read, write, n) in variants.items():
-                series.setdefault(f"{name}|read", Series(name)).per_round_us.append(_time_round(read, n))
-                series.setdefault(f"{name}|write", Series(name)).per_round_us.append(_time_round(write, n))
+                series.setdefault(f"{name}|read", Series(name)).add(_time_round(read, n))
+                series.setdefault(f"{name}|write", Series(name)).add(_time_round(write, n))
         for name, db in databases.items():
             if name.endswith("scope only"):
                 stats = db.pop_stats()
@@ -237,6 +247,17 @@ def _render(
             f"{'' if new is None else f'{new:.2f}'} | {'' if pings is None else f'{pings:.3f}'} |"
         )
     single_new = opened.get("single scope only", 0.0)
+    lines += [
+        "",
+        "Client CPU per request (this process's CPU time, median over rounds; what the Python code costs, "
+        "whatever else the machine is doing):",
+        "",
+        "| variant | read CPU (µs) | write CPU (µs) |",
+        "|---|---:|---:|",
+    ]
+    lines += [
+        f"| {name} | {series[f'{name}|read'].cpu_us:.0f} | {series[f'{name}|write'].cpu_us:.0f} |" for name in names
+    ]
     lines += [
         "",
         "Targets for the default `single` mode (judged on the medians):",
