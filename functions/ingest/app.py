@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from app_model import InvalidInputError
+from app_model import InvalidInputError, event_shapes
 from app_model.ingest import ingest_message, message_key
 from app_model.schemas import IngestMessage, parse_body
 from lambda_db import get_database
@@ -42,6 +42,10 @@ def record_handler(record: SQSRecord) -> int | None:
 
 @logger.inject_lambda_context
 @db.handler
-def lambda_handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-    """Entry point (``app.lambda_handler``): ``{"batchItemFailures": [{"itemIdentifier": <failed id>}, ...]}``."""
+def lambda_handler(event: Any, context: Any) -> PartialItemFailureResponse:
+    """Entry point (``app.lambda_handler``): ``{"batchItemFailures": [{"itemIdentifier": <failed id>}, ...]}``.
+
+    An event that is not an SQS batch raises :class:`InvalidInputError` naming it (only a direct invoke can send one).
+    """
+    event_shapes.check_sqs_batch(event)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -21,7 +21,7 @@ from app_model import (
     IdempotencyKeyReusedError,
     InvalidInputError,
     ItemNotFoundError,
-    api_events,
+    event_shapes,
     idempotency,
     items,
     schemas,
@@ -41,7 +41,7 @@ def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Resp
 
 def _body() -> str | None:
     event = app.current_event
-    return api_events.decode_body(event.body, bool(event.is_base64_encoded))
+    return event_shapes.decode_body(event.body, bool(event.is_base64_encoded))
 
 
 # -- routes -------------------------------------------------------------------------------------------------------
@@ -159,7 +159,7 @@ def _request_id() -> str | None:
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     """Entry point (``app.lambda_handler``); an event API Gateway would never send is a 400 naming the field."""
     try:
-        api_events.check_http_api_event(event)
+        event_shapes.check_http_api_event(event)
     except InvalidInputError as error:  # the router cannot even read it: answer here, in the same shape
         logger.warning("not an HTTP API event", extra={"error": str(error)})
         response = invalid_input(error)

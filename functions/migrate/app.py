@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from app_model import LATEST_VERSION, migrate
+from app_model import LATEST_VERSION, InvalidInputError, migrate
 from lambda_db import get_database
 
 logger = Logger()
@@ -21,6 +21,7 @@ db = get_database()
 
 PHYSICAL_RESOURCE_ID = "schema-migrations"
 RESPONSE_TIMEOUT_S = 10
+REQUEST_TYPES = ("Create", "Update", "Delete")  # what CloudFormation sends; anything else is refused, not migrated
 
 
 def run_migrations() -> dict[str, Any]:
@@ -38,7 +39,7 @@ def _is_custom_resource(event: Any) -> bool:
 def _answer_cloudformation(event: dict[str, Any], status: str, reason: str, data: dict[str, Any]) -> None:
     url = str(event["ResponseURL"])
     if not url.startswith(("https://", "http://")):
-        raise ValueError("ResponseURL must be an http(s) URL")
+        raise InvalidInputError("ResponseURL", "must be an http(s) URL")
     body = {
         "Status": status,
         "Reason": reason,
@@ -56,6 +57,15 @@ def _answer_cloudformation(event: dict[str, Any], status: str, reason: str, data
 
 
 def _custom_resource(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    url = event["ResponseURL"]
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        # Nobody can be answered, so nothing is done: a function error that says why.
+        raise InvalidInputError("ResponseURL", f"must be an http(s) URL, got {str(url)[:40]!r}")
+    if event["RequestType"] not in REQUEST_TYPES:
+        reason = f"RequestType {str(event['RequestType'])[:40]!r} is not one of {', '.join(REQUEST_TYPES)}"
+        logger.warning("custom resource request refused", extra={"reason": reason})
+        _answer_cloudformation(event, "FAILED", reason, {})
+        return {"applied": [], "version": LATEST_VERSION, "error": reason}
     if event["RequestType"] == "Delete":
         # Deleting the stack must not drop the data: the tables outlive it.
         _answer_cloudformation(event, "SUCCESS", "schema left in place", {})

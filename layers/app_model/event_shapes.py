@@ -1,8 +1,8 @@
-"""The shape of an API Gateway HTTP API event (payload format 2.0), checked before the router reads it.
+"""The shapes of the events the functions accept, checked before Powertools reads them.
 
-The router assumes API Gateway built the event: a direct invoke with a list, a REST API (1.0) event, or a
-``body`` that is a number makes it fail deep inside with a ``KeyError``, which a client sees as an unhandled
-error. Checking the few fields it reads turns each of those into a 400 that says what is wrong.
+The router and the batch processor assume AWS built the event: a direct invoke with a list, a REST API (1.0)
+event to the HTTP API function, or a ``body`` that is a number makes them fail deep inside with a ``KeyError``
+or an ``UnexpectedBatchTypeError``. Checking the few fields they read turns each into an error naming the field.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 from app_model.errors import InvalidInputError
 
-__all__ = ["check_http_api_event", "decode_body"]
+__all__ = ["check_http_api_event", "check_sqs_batch", "decode_body"]
 
 _STRING_MAPS = ("headers", "queryStringParameters", "pathParameters", "stageVariables")
 
@@ -43,6 +43,19 @@ def check_http_api_event(event: Any) -> None:
     encoded = event.get("isBase64Encoded", False)
     if not isinstance(encoded, bool):
         raise InvalidInputError("event.isBase64Encoded", f"must be true or false, got {_kind(encoded)}")
+
+
+def check_sqs_batch(event: Any) -> None:
+    """Raise :class:`InvalidInputError` unless ``event`` is an SQS batch: ``{"Records": [{...}, ...]}``.
+
+    A malformed *record* is not refused here: it fails alone, reported in ``batchItemFailures``.
+    """
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list) or not records or not all(isinstance(record, dict) for record in records):
+        raise InvalidInputError(
+            "event",
+            f'must be an SQS batch, {{"Records": [{{"messageId": ..., "body": ...}}, ...]}}; got {_kind(event)}',
+        )
 
 
 def decode_body(body: str | None, is_base64_encoded: bool) -> str | None:
