@@ -179,6 +179,9 @@ class HttpConnection(asyncio.Protocol):
         except ValueError:
             self._fail(400, "Content-Length is not a number")
             return False
+        if length < 0:  # int() accepts "-5"; slicing the buffer by it would hand on a wrong body
+            self._fail(400, "Content-Length is negative")
+            return False
         if length > self._max_body:
             request.too_large = True
             request.keep_alive = False
