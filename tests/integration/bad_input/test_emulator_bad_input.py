@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.emulator import FunctionSpec, LocalLambda, Route
+from tests.integration.bad_input import strategies as bad
 from tests.integration.emulator.conftest import BASIC
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -80,7 +81,26 @@ invoke_headers = st.lists(
     ),
     max_size=4,
 )
-bodies = st.binary(max_size=300) | st.text(max_size=200).map(str.encode) | st.just(b"{not json")
+bodies = (
+    st.binary(max_size=300)
+    | st.text(max_size=200).map(str.encode)
+    | bad.json_values.map(lambda value: json.dumps(value).encode())
+    | st.just(b"{not json")
+)
+
+
+@FUZZ
+@given(
+    headers=invoke_headers, body=bodies, qualifier=st.sampled_from(["", "?Qualifier=$LATEST", "?Qualifier=%24LATEST"])
+)
+def test_an_invoke_with_any_headers_and_payload_is_200_or_a_4xx(
+    lam: LocalLambda, headers: list[tuple[str, str]], body: bytes, qualifier: str
+) -> None:
+    status = exchange(_port(lam.invoke_api_url), _request("POST", INVOKE + qualifier, headers, body))
+
+    assert status is not None
+    assert status in (200, 202, 204) or 400 <= status < 500, status
+    still_serving(lam)
 
 
 @FUZZ
