@@ -154,6 +154,9 @@ def _write(report: Report, options: CompareOptions) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output.exists() and not args.output.is_dir():  # found now, not after minutes of measuring
+        print(f"harness compare: --output {args.output} is a file; give a directory for the reports", file=sys.stderr)
+        return 2
     options = options_from_args(args)
     if args.target:
         return _run_remote(args, options)

@@ -29,8 +29,8 @@ def _positive(kind: type[float] | type[int]) -> Any:
             value = kind(text)
         except ValueError as exc:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-        if value <= 0:
-            raise argparse.ArgumentTypeError(f"must be greater than 0, got {text}")
+        if not 0 < value < float("inf"):  # "nan" and "inf" parse as floats; neither is a usable TTL
+            raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
         return value
 
     return parse

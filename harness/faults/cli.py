@@ -61,6 +61,9 @@ def summary_lines(runs: list[FaultRun]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output.exists() and not args.output.is_dir():  # found now, not after minutes of measuring
+        print(f"harness faults: --output {args.output} is a file; give a directory for the results", file=sys.stderr)
+        return 2
     if not args.template.is_file():
         print(
             f"harness faults: --template {args.template} does not exist (run from the repository root)", file=sys.stderr

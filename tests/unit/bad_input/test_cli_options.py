@@ -1,0 +1,73 @@
+"""Every ``harness`` subcommand refuses a bad option before doing anything: exit 2, a message naming the option,
+never a traceback. Run through ``harness.cli.main`` exactly as the console script runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.cli import main
+
+MISSING = "no/such/template.yaml"
+
+
+# {file}: an existing file where a directory is wanted; {missing}: no such file; {not_json}: a file that is not JSON
+CASES: list[tuple[list[str], str]] = [
+    (["compare", "--concurrency", "0"], "--concurrency"),
+    (["compare", "--concurrency", "1,x"], "--concurrency"),
+    (["compare", "--ramp", ""], "--ramp"),
+    (["compare", "--invocations", "0"], "--invocations"),
+    (["compare", "--invocations", "ten"], "--invocations"),
+    (["compare", "--max-connections", "3"], "--max-connections"),
+    (["compare", "--over-budget-factor", "nan"], "--over-budget-factor"),
+    (["compare", "--idle-timeout", "inf"], "--idle-timeout"),
+    (["compare", "--idle-ttl", "-1"], "--idle-ttl"),
+    (["compare", "--scenario", "everything"], "--scenario"),
+    (["compare", "--strategy", "magic"], "--strategy"),
+    (["compare", "--template", MISSING], "--template"),
+    (["compare", "--output", "{file}"], "--output"),
+    (["compare", "--target", "http://127.0.0.1:1"], "--database-url"),
+    (["compare", "--bogus"], "--bogus"),
+    (["faults", "--clients", "0"], "--clients"),
+    (["faults", "--clients", "2.5"], "--clients"),
+    (["faults", "--duration", "nan"], "--duration"),
+    (["faults", "--duration", "0.1"], "--duration"),
+    (["faults", "--fault", "meteor"], "--fault"),
+    (["faults", "--template", MISSING], "--template"),
+    (["faults", "--output", "{file}"], "--output"),
+    (["pitfalls", "--only", "99"], "--only"),
+    (["pitfalls", "--only", "one"], "--only"),
+    (["emulate", "--port", "70000"], "--port"),
+    (["emulate", "--api-port", "-1"], "--api-port"),
+    (["emulate", "--idle-ttl", "nan"], "--idle-ttl"),
+    (["emulate", "--idle-ttl", "0"], "--idle-ttl"),
+    (["emulate", "--max-environments", "0"], "--max-environments"),
+    (["emulate", "--template", MISSING], MISSING),
+    (["emulate", "--env-vars", "{missing}"], "--env-vars"),
+    (["emulate", "--env-vars", "{not_json}"], "--env-vars"),
+    (["bench", "--only", "everything"], "--only"),
+    (["postgres", "--max-connections", "0"], "--max-connections"),
+    (["postgres", "--max-connections", "3"], "--max-connections"),
+    (["nonsense"], "nonsense"),
+]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(("argv", "named"), CASES, ids=[" ".join(argv) for argv, _ in CASES])
+def test_a_bad_option_exits_2_naming_it_without_a_traceback(
+    argv: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "a-file").write_text("not a directory")
+    (tmp_path / "env.json").write_text("{nope")
+    paths = {"{file}": tmp_path / "a-file", "{missing}": tmp_path / "missing.json", "{not_json}": tmp_path / "env.json"}
+    argv = [str(paths.get(arg, arg)) for arg in argv]
+    try:
+        status = main(argv)
+    except SystemExit as exit_:  # argparse's own errors
+        status = exit_.code  # type: ignore[assignment]
+    output = capsys.readouterr()
+
+    assert status == 2, (argv, output)
+    assert named in output.err + output.out, (argv, output)
+    assert "Traceback" not in output.err + output.out
