@@ -171,9 +171,13 @@ class ConnectionMonitor:
             log.seek(self._log_offset)
             text = log.read().decode(errors="replace")
         authorized = re.compile(rf"connection authorized: user=\S+ database={re.escape(self.database)}(\s|$)")
-        # A full server refuses non-superusers *after* authorising them ("remaining connection slots are reserved"):
-        # those backends never served anything, so they are counted apart. The log prefix carries user@database.
-        refused = re.compile(rf"@{re.escape(self.database)} .*FATAL:.*(remaining connection slots|too many clients)")
+        # A full server refuses in two places: "too many clients" before authenticating (no "authorized" line), and
+        # "remaining connection slots are reserved" just *after* it (the same backend logs both). Neither served
+        # anything: they are counted as refused, not opened. The log prefix carries user@database.
+        after_auth = re.compile(rf"@{re.escape(self.database)} .*FATAL:\s+remaining connection slots")
+        before_auth = re.compile(rf"@{re.escape(self.database)} .*FATAL:\s+sorry, too many clients")
         lines = text.splitlines()
-        self._result.connections_refused = sum(1 for line in lines if refused.search(line))
-        return sum(1 for line in lines if authorized.search(line)) - self._result.connections_refused
+        refused_after_auth = sum(1 for line in lines if after_auth.search(line))
+        refused_before_auth = sum(1 for line in lines if before_auth.search(line))
+        self._result.connections_refused = refused_after_auth + refused_before_auth
+        return sum(1 for line in lines if authorized.search(line)) - refused_after_auth

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 
+import psycopg2
+import pytest
 import sqlalchemy as sa
 
 from harness.monitor import ConnectionMonitor
+from harness.postgres import EmbeddedPostgres
 from tests.conftest import TestDatabase
 
 
@@ -37,3 +40,26 @@ def test_monitor_samples_held_connections_and_their_memory(database: TestDatabas
     for conn in held:
         conn.close()
     engine.dispose()
+
+
+def test_monitor_counts_refused_attempts_apart_from_connections_opened() -> None:
+    with EmbeddedPostgres(max_connections=6) as pg:
+        pg.create_role("app", "pw")
+        pg.create_database("d", owner="app")
+        monitor = ConnectionMonitor(pg, database="d", interval_s=0.05).start()
+        held, refused = [], 0
+        for _ in range(6):  # 3 slots are reserved for superusers, the monitor holds one: 2 get in, 4 are refused
+            try:
+                held.append(psycopg2.connect(host=pg.host, port=pg.port, user="app", password="pw", dbname="d"))
+            except psycopg2.OperationalError:
+                refused += 1
+        # fill the superusers' reserved slots too: the next attempt is refused before it is even authenticated
+        held += [psycopg2.connect(pg.dsn()) for _ in range(3)]
+        with pytest.raises(psycopg2.OperationalError, match="too many clients"):
+            psycopg2.connect(host=pg.host, port=pg.port, user="app", password="pw", dbname="d")
+        result = monitor.stop()
+        assert refused == 4
+        assert result.connections_opened == 2
+        assert result.connections_refused == 5
+        for conn in held:
+            conn.close()
