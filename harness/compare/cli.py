@@ -100,9 +100,14 @@ def options_from_args(args: argparse.Namespace) -> CompareOptions:
 
 
 def _run_remote(args: argparse.Namespace, options: CompareOptions) -> int:
+    import psycopg2
+    from botocore.exceptions import BotoCoreError, ClientError
+    from sqlalchemy.exc import ArgumentError
+
     from harness.bench.machine import describe_machine
     from harness.compare.records import Report
     from harness.compare.remote import REMOTE_SCENARIOS, run_remote
+    from harness.postgres import ExternalPostgres
 
     if not args.database_url:
         print(
@@ -119,19 +124,31 @@ def _run_remote(args: argparse.Namespace, options: CompareOptions) -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        ExternalPostgres(args.database_url)  # parsed here, so a typo is named before anything runs
+    except (ArgumentError, ValueError) as exc:  # neither message repeats the URL, so never its password
+        print(f"harness compare: --database-url: {exc}", file=sys.stderr)
+        return 2
     report = Report(machine=describe_machine(), parameters={**options.as_dict(), "target": args.target})
-    run_remote(
-        endpoint_url=None if args.target == "aws" else args.target,
-        function=args.function,
-        database_url=args.database_url,
-        region=args.region,
-        label=args.label,
-        scenarios=scenarios,
-        concurrency=options.concurrency,
-        ramp=options.ramp,
-        invocations=options.invocations,
-        report=report,
-    )
+    try:
+        run_remote(
+            endpoint_url=None if args.target == "aws" else args.target,
+            function=args.function,
+            database_url=args.database_url,
+            region=args.region,
+            label=args.label,
+            scenarios=scenarios,
+            concurrency=options.concurrency,
+            ramp=options.ramp,
+            invocations=options.invocations,
+            report=report,
+        )
+    except (BotoCoreError, ClientError) as exc:  # unreachable endpoint, no credentials, unknown function
+        print(f"harness compare: --target {args.target} --function {args.function}: {exc}", file=sys.stderr)
+        return 2
+    except psycopg2.OperationalError as exc:  # libpq names host and port, never the password
+        print(f"harness compare: --database-url: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
     return _write(report, options)
 
 

@@ -71,3 +71,25 @@ def test_a_bad_option_exits_2_naming_it_without_a_traceback(
     assert status == 2, (argv, output)
     assert named in output.err + output.out, (argv, output)
     assert "Traceback" not in output.err + output.out
+
+
+@pytest.mark.parametrize(
+    ("database_url", "named"),
+    [
+        ("postgresql://u:SeCrEt-pw@127.0.0.1:1/db", "--target http://127.0.0.1:1"),  # nothing listens on port 1
+        ("not a url SeCrEt-pw", "--database-url"),
+        ("mysql://u:SeCrEt-pw@127.0.0.1/db", "--database-url"),
+    ],
+)
+def test_an_unusable_remote_target_exits_2_naming_it_without_the_password(
+    database_url: str, named: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    status = main(["compare", "--quick", "--target", "http://127.0.0.1:1", "--database-url", database_url])
+    output = capsys.readouterr()
+
+    assert status == 2
+    assert output.err.startswith(f"harness compare: {named}")
+    assert "Traceback" not in output.err + output.out
+    assert "SeCrEt-pw" not in output.err + output.out
