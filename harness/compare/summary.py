@@ -37,6 +37,7 @@ class RunSummary:
     cold_starts: int
     environments: int
     connections_opened: int
+    connections_refused: int
     peak_connections: int
     final_connections: int
     backend_memory_kib: int | None
@@ -64,6 +65,7 @@ def summarize(run: RunRecord) -> RunSummary:
         cold_starts=sum(1 for r in run.requests if r.cold_start),
         environments=run.environments,
         connections_opened=run.connections_opened,
+        connections_refused=run.connections_refused,
         peak_connections=run.peak_connections,
         final_connections=run.final_connections,
         backend_memory_kib=run.backend_memory_kib,

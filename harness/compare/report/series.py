@@ -70,6 +70,7 @@ def totals(runs: list[RunRecord], scenario: str) -> RunSummary:
         samples=[sample for run in runs for sample in run.samples],
         duration_s=sum(run.duration_s for run in runs),
         connections_opened=sum(run.connections_opened for run in runs),
+        connections_refused=sum(run.connections_refused for run in runs),
         final_connections=sum(run.final_connections for run in runs),
         backend_memory_kib=max(memories) if memories else None,
         environments=sum(run.environments for run in runs),

@@ -32,6 +32,7 @@ COLUMNS: tuple[tuple[str, str, Callable[[RunSummary], str]], ...] = (
     ("cold", "", lambda s: fmt_count(s.cold_starts)),
     ("envs", "", lambda s: fmt_count(s.environments)),
     ("opened", "conns", lambda s: fmt_count(s.connections_opened)),
+    ("refused", "conns", lambda s: fmt_count(s.connections_refused)),
     ("peak", "conns", lambda s: fmt_count(s.peak_connections)),
     ("final", "conns", lambda s: fmt_count(s.final_connections)),
     ("mem", "MiB", lambda s: fmt_mib(s.backend_memory_kib)),
