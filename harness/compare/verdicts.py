@@ -57,8 +57,9 @@ def _over_budget(rows: list[RunSummary]) -> str:
         ratio = ""
         if ref and ref.latency_ms["p99"] and row.latency_ms["p99"]:
             ratio = f", p99 {row.latency_ms['p99'] / ref.latency_ms['p99']:.1f}x the roomy server's"
+        retried = f" ({row.connections_refused} refused connects retried)" if row.connections_refused else ""
         if row.failed == 0:
-            parts.append(f"{row.strategy} served all {row.requests}{ratio}")
+            parts.append(f"{row.strategy} served all {row.requests}{ratio}{retried}")
         elif db_errors == 0:
             parts.append(f"{row.strategy}: {row.throttled} throttled by reserved concurrency, 0 database errors")
         else:
@@ -79,7 +80,11 @@ def _freeze_thaw(rows: list[RunSummary]) -> str:
 
 
 def _scale_down(rows: list[RunSummary]) -> str:
-    parts = [f"{r.strategy} {r.peak_connections} -> {r.final_connections}" for r in rows]
+    parts = [
+        f"{r.strategy} {r.peak_connections} -> {r.final_connections}"
+        + (" (PgBouncer keeps its own server pool)" if r.final_connections and "pgbouncer" in r.strategy else "")
+        for r in rows
+    ]
     return "Server connections at peak -> after idle environments were reclaimed: " + "; ".join(parts) + "."
 
 
