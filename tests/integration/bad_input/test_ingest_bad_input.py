@@ -110,3 +110,18 @@ def test_an_event_that_is_not_an_sqs_batch_is_an_error_naming_the_event(worker: 
     with pytest.raises(InvalidInputError, match=r"^event: must be an SQS batch"):
         worker(event)
     assert worker.items() == []
+
+
+@pytest.mark.parametrize("message_id", [None, "", 7])
+def test_a_record_without_a_message_id_refuses_the_batch_before_writing_any_of_it(
+    worker: Worker, message_id: Any
+) -> None:
+    good, nameless = _record(json.dumps({"item": {"name": "first"}})), _record(json.dumps({"item": {"name": "x"}}))
+    if message_id is None:
+        nameless.pop("messageId")
+    else:
+        nameless["messageId"] = message_id
+
+    with pytest.raises(InvalidInputError, match=r"^event\.Records\[1\]\.messageId: is missing"):
+        worker({"Records": [good, nameless]})
+    assert worker.items() == []
