@@ -48,7 +48,8 @@ def check_http_api_event(event: Any) -> None:
 def check_sqs_batch(event: Any) -> None:
     """Raise :class:`InvalidInputError` unless ``event`` is an SQS batch: ``{"Records": [{...}, ...]}``.
 
-    A malformed *record* is not refused here: it fails alone, reported in ``batchItemFailures``.
+    A record without a ``messageId`` refuses the batch (its failure could not be reported); any other malformed
+    record is not refused here: it fails alone, reported in ``batchItemFailures``.
     """
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list) or not records or not all(isinstance(record, dict) for record in records):
@@ -56,6 +57,10 @@ def check_sqs_batch(event: Any) -> None:
             "event",
             f'must be an SQS batch, {{"Records": [{{"messageId": ..., "body": ...}}, ...]}}; got {_kind(event)}',
         )
+    for index, record in enumerate(records):
+        # Without its id a failed record cannot be reported, and the whole batch would fail with a KeyError.
+        if not isinstance(record.get("messageId"), str) or not record["messageId"]:
+            raise InvalidInputError(f"event.Records[{index}].messageId", "is missing; every SQS record has one")
 
 
 def decode_body(body: str | None, is_base64_encoded: bool) -> str | None:
