@@ -197,19 +197,21 @@ def burst(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
 def over_budget(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     """More concurrent environments than the server has connection slots.
 
-    Runs the same load twice: on a roomy server (the uncontended reference) and on one whose ``max_connections`` is
-    small. Strategies the template caps get ``ReservedConcurrentExecutions`` equal to the slots, so Lambda throttles
-    the excess before the database sees it.
+    Runs the same load twice: on a roomy server with room for every environment (the uncontended reference, no
+    cap needed) and on one whose ``max_connections`` is small. There, strategies the template caps get
+    ``ReservedConcurrentExecutions`` equal to the connection budget, so Lambda throttles the excess before the
+    database sees it.
     """
     options = ctx.options
     clients = max(2, math.ceil(options.app_slots * options.over_budget_factor))
-    reserved = options.connection_budget if strategy.capped else None
     small = ServerProfile(max_connections=options.max_connections)
     runs = []
-    for step, profile in (("roomy server", ROOMY), (f"max_connections={options.max_connections}", small)):
+    for step, profile, reserved in (
+        ("roomy server", ROOMY, None),
+        (f"max_connections={options.max_connections}", small, options.connection_budget if strategy.capped else None),
+    ):
         deployment = ctx.lab.deploy(strategy, profile)
         with ctx.local_lambda(strategy, deployment, reserved=reserved) as lam:
-            workload = Workload(ctx.seed(lam), read_ratio=options.read_ratio)
             lam.prewarm(FUNCTION, min(clients, reserved or clients))
             runs.append(
                 measure(
@@ -221,7 +223,7 @@ def over_budget(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
                     step=step,
                     clients=clients,
                     invocations=options.invocations,
-                    workload=workload,
+                    workload=Workload(ctx.seed(lam), read_ratio=options.read_ratio),
                     parameters={"max_connections": profile.max_connections, "reserved": reserved},
                 )
             )

@@ -18,6 +18,7 @@ from harness.compare.records import RunRecord
 from harness.compare.scenarios import SCENARIOS, CompareOptions, ScenarioContext
 from harness.compare.strategies import STRATEGIES, Strategy
 from harness.compare.summary import summarize
+from harness.compare.verdicts import database_errors
 from harness.pgbouncer import INSTALL_HINT, find_pgbouncer
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -122,3 +123,23 @@ def test_bad_options_exit_2_with_a_message(argv: list[str], message: str, capsys
 def test_missing_template_is_refused_before_anything_starts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", "--template", str(tmp_path / "nope.yaml")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_over_budget_single_is_throttled_never_refused_and_the_proxy_serves_everyone(ctx: ScenarioContext) -> None:
+    small = ScenarioContext(
+        lab=ctx.lab,
+        options=CompareOptions(
+            scenarios=(), strategies=(), max_connections=8, over_budget_factor=2.0, invocations=3, template=TEMPLATE
+        ),
+    )
+    single = [summarize(run) for run in SCENARIOS["over_budget"](small, strategy("single"))]
+    assert [s.step for s in single] == ["roomy server", "max_connections=8"]
+    assert single[0].failed == 0  # with room for everyone, no cap is needed
+    assert single[1].throttled > 0
+    assert database_errors(single[1]) == 0
+    assert single[1].peak_connections <= small.options.connection_budget
+    if find_pgbouncer() is not None:
+        proxied = [summarize(run) for run in SCENARIOS["over_budget"](small, strategy("null_pgbouncer"))]
+        assert proxied[1].failed == 0
+        assert proxied[1].peak_connections <= ctx.lab.pgbouncer_pool_size
