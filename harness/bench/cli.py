@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from pathlib import Path
 
 from harness.bench.machine import describe_machine
@@ -38,6 +39,9 @@ def _header() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output.is_dir():
+        print(f"harness bench: --output {args.output} is a directory; name the Markdown file to write", file=sys.stderr)
+        return 2
     names = args.only or list(SECTIONS)
     parts = [_header()]
     for name in names:

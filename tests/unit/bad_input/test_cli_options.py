@@ -93,3 +93,10 @@ def test_an_unusable_remote_target_exits_2_naming_it_without_the_password(
     assert output.err.startswith(f"harness compare: {named}")
     assert "Traceback" not in output.err + output.out
     assert "SeCrEt-pw" not in output.err + output.out
+
+
+def test_bench_refuses_a_directory_as_output_before_measuring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "--output", str(tmp_path)]) == 2
+    assert "is a directory" in capsys.readouterr().err
