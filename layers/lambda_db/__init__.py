@@ -17,15 +17,16 @@ Build the database at module scope (cheap, never connects), decorate the handler
 
 Scopes: ``db.session()`` (ORM, commit / rollback / close), ``db.connect()`` (Core, in a transaction),
 ``db.read()`` (Core, autocommit). Introspection: ``db.pool_status()``, ``db.server_connections()``,
-``db.get_stats()``, ``db.pop_stats()``. Configuration: :class:`DatabaseConfig` (every variable is listed in
+``db.get_stats()``, ``db.pop_stats()``, ``db.lifetime_stats()``. Tests: ``reset_databases()`` drops the
+process's cached databases. Configuration: :class:`DatabaseConfig` (every variable is listed in
 ``lambda_db.config``). Errors: :class:`LambdaDbError` > :class:`ConfigurationError`,
 :class:`DatabaseUnavailableError` > :class:`PoolTimeoutError`.
 """
 
 from __future__ import annotations
 
-from lambda_db.config import DatabaseConfig, PoolMode, SslMode
-from lambda_db.database import Database, get_database
+from lambda_db.config import DatabaseConfig, MetricsMode, PoolMode, SslMode
+from lambda_db.database import Database, get_database, reset_databases
 from lambda_db.errors import ConfigurationError, DatabaseUnavailableError, LambdaDbError, PoolTimeoutError
 from lambda_db.stats import STATS_KEYS
 
@@ -36,8 +37,10 @@ __all__ = [
     "DatabaseConfig",
     "DatabaseUnavailableError",
     "LambdaDbError",
+    "MetricsMode",
     "PoolMode",
     "PoolTimeoutError",
     "SslMode",
     "get_database",
+    "reset_databases",
 ]

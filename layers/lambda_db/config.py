@@ -21,6 +21,7 @@ Variables (an empty value counts as unset, because CloudFormation cannot omit a 
 ``DB_SECRET_MAX_AGE_S``    how long a fetched secret is cached (default 300)
 ``DB_APPLICATION_NAME``    ``application_name`` (default: function name + execution environment id)
 ``DB_SIGTERM_DISPOSE``     dispose the engine on SIGTERM (default: only when running under Lambda)
+``DB_METRICS``             ``per_invocation`` (default: a log line and an EMF document per invocation) or ``off``
 =========================  ===============================================================================
 
 Example
@@ -41,10 +42,11 @@ from sqlalchemy.exc import ArgumentError
 
 from lambda_db.errors import ConfigurationError
 
-__all__ = ["DatabaseConfig", "PoolMode", "SslMode", "default_application_name"]
+__all__ = ["DatabaseConfig", "MetricsMode", "PoolMode", "SslMode", "default_application_name"]
 
 PoolMode = Literal["single", "null", "queue", "per_invocation"]
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+MetricsMode = Literal["per_invocation", "off"]
 
 DATABASE_URL = "DATABASE_URL"
 DB_SECRET_ARN = "DB_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
@@ -64,6 +66,7 @@ DB_CONNECT_RETRY_MAX_S = "DB_CONNECT_RETRY_MAX_S"
 DB_SECRET_MAX_AGE_S = "DB_SECRET_MAX_AGE_S"  # noqa: S105 - a variable name
 DB_APPLICATION_NAME = "DB_APPLICATION_NAME"
 DB_SIGTERM_DISPOSE = "DB_SIGTERM_DISPOSE"
+DB_METRICS = "DB_METRICS"
 # Set by the Lambda runtime; read only to name connections and to detect that we run under Lambda.
 AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 AWS_LAMBDA_LOG_STREAM_NAME = "AWS_LAMBDA_LOG_STREAM_NAME"
@@ -116,6 +119,7 @@ class DatabaseConfig:
     secret_max_age_s: int = 300
     application_name: str = ""
     sigterm_dispose: bool | None = None
+    metrics: MetricsMode = "per_invocation"
 
     def __post_init__(self) -> None:
         if not self.application_name:
@@ -148,6 +152,7 @@ class DatabaseConfig:
             "secret_max_age_s": read.number(DB_SECRET_MAX_AGE_S, int),
             "application_name": read.text(DB_APPLICATION_NAME) or default_application_name(env),
             "sigterm_dispose": read.flag(DB_SIGTERM_DISPOSE),
+            "metrics": read.choice(DB_METRICS, get_args(MetricsMode)),
         }
         if values["sigterm_dispose"] is None:
             values["sigterm_dispose"] = bool(env.get(AWS_LAMBDA_FUNCTION_NAME))
@@ -174,6 +179,7 @@ class DatabaseConfig:
     def _validate(self) -> None:
         _check(self.pool_mode in get_args(PoolMode), DB_POOL_MODE, self.pool_mode, _one_of(get_args(PoolMode)))
         _check(self.sslmode in get_args(SslMode), DB_SSLMODE, self.sslmode, _one_of(get_args(SslMode)))
+        _check(self.metrics in get_args(MetricsMode), DB_METRICS, self.metrics, _one_of(get_args(MetricsMode)))
         if self.url and self.secret_arn:
             raise ConfigurationError(f"set {DATABASE_URL} or {DB_SECRET_ARN}, not both")
         if not self.url and not self.secret_arn:

@@ -14,6 +14,7 @@ from sqlalchemy.engine import URL, make_url
 
 from lambda_db.config import DB_SECRET_ARN, DatabaseConfig
 from lambda_db.errors import ConfigurationError
+from lambda_db.secret_logs import fetching_credentials
 
 __all__ = ["Credentials"]
 
@@ -85,7 +86,8 @@ class Credentials:
                 self._secrets = SecretsProvider()
             provider = self._secrets
         try:
-            value = provider.get(arn, transform="json", force_fetch=force, max_age=self._config.secret_max_age_s)
+            with fetching_credentials():  # at DEBUG, botocore would log the response body: the password
+                value = provider.get(arn, transform="json", force_fetch=force, max_age=self._config.secret_max_age_s)
         except TransformParameterError as exc:
             raise ConfigurationError(f"{DB_SECRET_ARN}={arn!r}: the secret is not JSON") from exc
         except GetParameterError as exc:
@@ -111,11 +113,12 @@ class Credentials:
 
                 self._rds = boto3.client("rds", region_name=self._config.aws_region)
             rds = self._rds
-        return str(
-            rds.generate_db_auth_token(
-                DBHostname=params["host"],
-                Port=int(params.get("port") or 5432),
-                DBUsername=params["user"],
-                Region=self._config.aws_region,
+        with fetching_credentials():  # at DEBUG, botocore.auth would log the token's signature
+            return str(
+                rds.generate_db_auth_token(
+                    DBHostname=params["host"],
+                    Port=int(params.get("port") or 5432),
+                    DBUsername=params["user"],
+                    Region=self._config.aws_region,
+                )
             )
-        )

@@ -30,7 +30,7 @@ from lambda_db.session import connect_scope, read_scope, session_scope
 from lambda_db.shutdown import install_sigterm_dispose
 from lambda_db.stats import Stats
 
-__all__ = ["Database", "get_database"]
+__all__ = ["Database", "get_database", "reset_databases"]
 
 # Stop retrying connects this long before the invocation would time out, so the handler can still answer 503.
 DEADLINE_MARGIN_S = 0.5
@@ -65,7 +65,7 @@ class Database:
         self._deadline: float | None = None
         self._invocations = 0
         self._sigterm_installed = False
-        self._reporter = InvocationReporter(pool_mode=config.pool_mode)
+        self._reporter = InvocationReporter(pool_mode=config.pool_mode, enabled=config.metrics != "off")
         if config.fork_guard:
             ref = weakref.ref(self)
             os.register_at_fork(after_in_child=lambda: _after_fork(ref))
@@ -96,7 +96,8 @@ class Database:
         if self._engine is not None:
             self._engine.dispose(close=False)
         self._tracker.clear()
-        self._stats.pop()
+        self._stats.forget()
+        self._invocations = 0
         self._lock = threading.Lock()
 
     # -- scopes --------------------------------------------------------------------------------------------------
@@ -144,9 +145,10 @@ class Database:
     def _end_invocation(self, context: Any, started: float) -> None:
         request_id = getattr(context, "aws_request_id", None)
         leaks = self._tracker.release_all()
-        for leak in leaks:
-            log_leak(leak, request_id=request_id)
-        self._stats.add(keys.LEAKS, len(leaks))
+        if leaks:
+            for leak in leaks:
+                log_leak(leak, request_id=request_id)
+            self._stats.add(keys.LEAKS, len(leaks))
         if self.config.pool_mode == "per_invocation":
             self.dispose()
         self._deadline = None
@@ -172,6 +174,14 @@ class Database:
     def pop_stats(self) -> dict[str, float]:
         """Counters since the last call, reset in the same step."""
         return self._stats.pop()
+
+    def lifetime_stats(self) -> dict[str, float]:
+        """Every counter since this process started, and ``invocations_num``; never reset, for /health.
+
+        ``@db.handler`` pops the counters at the end of every invocation, so :meth:`get_stats` shows only the
+        current one; a leak an earlier invocation reported (``leaks_num``) stays counted here.
+        """
+        return {"invocations_num": self._invocations, **self._stats.totals()}
 
     def pool_status(self) -> dict[str, Any]:
         """What the pool holds now, without connecting: mode, size, checked in / out, overflow, SQLAlchemy's line."""
@@ -239,3 +249,16 @@ def get_database(config: DatabaseConfig | None = None) -> Database:
         if database is None:
             database = _databases[config] = Database(config or DatabaseConfig.from_env())
         return database
+
+
+def reset_databases() -> None:
+    """Dispose of every :class:`Database` :func:`get_database` made and forget them, as a new process would.
+
+    For tests: each one gets a fresh ``Database`` (and a fresh read of the environment) from the next
+    :func:`get_database` call, and the connections of the old ones are closed rather than left to the server.
+    """
+    with _databases_lock:
+        databases = list(_databases.values())
+        _databases.clear()
+    for database in databases:
+        database.dispose()

@@ -106,23 +106,27 @@ def build_engine(
     event.listen(engine, "do_connect", connector.do_connect)
     event.listen(engine, "invalidate", lambda *_: stats.add(keys.INVALIDATIONS))
 
+    # checkout and checkin run on every scope: the settings they read are bound once, here.
+    fork_guard, ping_after_idle_s, monotonic = config.fork_guard, config.ping_after_idle_s, time.monotonic
+    dialect, add, checked_out, checked_in = engine.dialect, stats.add, tracker.checked_out, tracker.checked_in
+
     def on_connect(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        stats.add(keys.CONNECTIONS_OPENED)
-        if config.fork_guard:
+        add(keys.CONNECTIONS_OPENED)
+        if fork_guard:
             record_pid(record)
 
     def on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
-        if config.fork_guard:
+        if fork_guard:
             check_pid(record, proxy)
         checked_in_at = record.info.get(CHECKED_IN_AT)
-        if checked_in_at is not None and time.monotonic() - checked_in_at > config.ping_after_idle_s:
-            _ping(engine.dialect, dbapi_connection, stats)
-        stats.add(keys.CHECKOUTS)
-        tracker.checked_out(record, proxy)
+        if checked_in_at is not None and monotonic() - checked_in_at > ping_after_idle_s:
+            _ping(dialect, dbapi_connection, stats)
+        add(keys.CHECKOUTS)
+        checked_out(record, proxy)
 
     def on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        record.info[CHECKED_IN_AT] = time.monotonic()
-        tracker.checked_in(record)
+        record.info[CHECKED_IN_AT] = monotonic()
+        checked_in(record)
 
     event.listen(engine, "connect", on_connect)
     event.listen(engine, "checkout", on_checkout)

@@ -16,6 +16,7 @@ import sys
 import threading
 import weakref
 from dataclasses import dataclass
+from types import CodeType, FrameType
 from typing import Any
 
 from sqlalchemy import exc
@@ -60,16 +61,36 @@ def check_pid(record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None
         raise exc.DisconnectionError(f"connection record belongs to pid {owner}, attempting to check out in pid {pid}")
 
 
-def _short_stack() -> tuple[str, ...]:
-    """Where the application checked the connection out: a few frames, cheap enough for every checkout."""
-    frames: list[str] = []
-    frame = sys._getframe(2)
-    while frame is not None and len(frames) < STACK_DEPTH:
-        module = str(frame.f_globals.get("__name__", ""))
-        if not module.startswith(_SKIPPED_MODULES):
-            frames.append(f"{frame.f_code.co_filename}:{frame.f_lineno} in {frame.f_code.co_name}")
-        frame = frame.f_back  # type: ignore[assignment]
+# Whether a source file's frames are skipped, by file name: one dict look-up per frame instead of reading the
+# module name from the frame's globals and matching prefixes every time.
+_skipped_files: dict[str, bool] = {}
+Frames = tuple[tuple[CodeType, int], ...]
+
+
+def _capture_stack() -> Frames:
+    """Where the application checked the connection out: code objects and line numbers, formatted only on a leak.
+
+    This runs on every checkout, so it keeps raw (code, line) pairs; turning them into text is left to the rare
+    invocation that leaks.
+    """
+    frames: list[tuple[CodeType, int]] = []
+    frame: FrameType | None = sys._getframe(2)
+    while frame is not None:
+        code = frame.f_code
+        skipped = _skipped_files.get(code.co_filename)
+        if skipped is None:
+            module = str(frame.f_globals.get("__name__", ""))
+            skipped = _skipped_files[code.co_filename] = module.startswith(_SKIPPED_MODULES)
+        if not skipped:
+            frames.append((code, frame.f_lineno))
+            if len(frames) == STACK_DEPTH:
+                break
+        frame = frame.f_back
     return tuple(frames)
+
+
+def _format_stack(frames: Frames) -> tuple[str, ...]:
+    return tuple(f"{code.co_filename}:{line} in {code.co_name}" for code, line in frames)
 
 
 @dataclass(frozen=True)
@@ -85,12 +106,12 @@ class LeakTracker:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._out: dict[int, tuple[weakref.ref[Any], Leak]] = {}
+        self._out: dict[int, tuple[weakref.ref[Any], str, Frames]] = {}
 
     def checked_out(self, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
-        leak = Leak(thread=threading.current_thread().name, stack=_short_stack())
+        entry = (weakref.ref(proxy), threading.current_thread().name, _capture_stack())
         with self._lock:
-            self._out[id(record)] = (weakref.ref(proxy), leak)
+            self._out[id(record)] = entry
 
     def checked_in(self, record: ConnectionPoolEntry) -> None:
         with self._lock:
@@ -112,14 +133,16 @@ class LeakTracker:
         ``close()`` rolls back whatever transaction it holds and checks it in; if that fails the pool invalidates
         it. The code that leaked it gets an error if it touches it again, never another invocation's data.
         """
+        if not self._out:  # the usual case: nothing leaked, no lock needed to see it
+            return []
         with self._lock:
             entries, self._out = list(self._out.values()), {}
         leaks = []
-        for ref, leak in entries:
+        for ref, thread, frames in entries:
             proxy = ref()
             if proxy is None or proxy.dbapi_connection is None:
                 continue
-            leaks.append(leak)
+            leaks.append(Leak(thread=thread, stack=_format_stack(frames)))
             try:
                 proxy.close()
             except Exception:  # noqa: BLE001 - a connection we cannot return cleanly is thrown away instead

@@ -44,12 +44,26 @@ STATS_KEYS: tuple[str, ...] = (
 )
 
 
+_ROUNDED_AS_MS = tuple((key, key.endswith("_ms")) for key in STATS_KEYS)
+
+
+def _rounded(counts: dict[str, float]) -> dict[str, float]:
+    get = counts.get
+    return {key: round(get(key, 0), 3) if is_ms else int(get(key, 0)) for key, is_ms in _ROUNDED_AS_MS}
+
+
 class Stats:
-    """Thread-safe counters with units in their names; every key in :data:`STATS_KEYS` is always present."""
+    """Thread-safe counters with units in their names; every key in :data:`STATS_KEYS` is always present.
+
+    :meth:`pop` hands the counters to the caller and starts them again from zero; what it hands out is also added to
+    running totals, so :meth:`totals` still counts everything since the process started (a leak an invocation
+    reported and reset stays visible to /health).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, float] = {}
+        self._totals: dict[str, float] = {}
 
     def add(self, key: str, value: float = 1) -> None:
         with self._lock:
@@ -67,15 +81,26 @@ class Stats:
     def get(self) -> dict[str, float]:
         """The counters since the last :meth:`pop` (or since start)."""
         with self._lock:
-            return self._snapshot()
+            return _rounded(self._counts)
 
     def pop(self) -> dict[str, float]:
         """The counters, reset to zero in the same step (nothing counted between read and reset is lost)."""
         with self._lock:
-            snapshot = self._snapshot()
-            self._counts.clear()
-            return snapshot
+            counts, self._counts = self._counts, {}
+            totals = self._totals
+            for key, value in counts.items():
+                totals[key] = totals.get(key, 0) + value
+        return _rounded(counts)
 
-    def _snapshot(self) -> dict[str, float]:
-        values = {key: self._counts.get(key, 0) for key in STATS_KEYS}
-        return {key: round(value, 3) if key.endswith("_ms") else int(value) for key, value in values.items()}
+    def totals(self) -> dict[str, float]:
+        """Every counter since the process started: all that was popped plus what has not been popped yet."""
+        with self._lock:
+            merged = dict(self._totals)
+            for key, value in self._counts.items():
+                merged[key] = merged.get(key, 0) + value
+        return _rounded(merged)
+
+    def forget(self) -> None:
+        """Zero the counters and the totals (a forked child starts its own count)."""
+        with self._lock:
+            self._counts, self._totals = {}, {}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from moto.server import ThreadedMotoServer
 
 from lambda_db import Database, DatabaseConfig
 from tests.conftest import TestDatabase
@@ -75,3 +76,21 @@ def make_database(database: TestDatabase) -> Iterator[MakeDatabase]:
     yield make
     for db in made:
         db.dispose()
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A local Secrets Manager (moto's server), with the AWS variables pointing boto3 at it."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    for name, value in {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    yield endpoint
+    server.stop()

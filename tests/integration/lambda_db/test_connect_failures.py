@@ -13,7 +13,6 @@ from typing import Any
 import boto3
 import psycopg2
 import pytest
-from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
 from harness.postgres import EmbeddedPostgres, PostgresServer
@@ -85,23 +84,6 @@ def test_no_retry_once_the_invocation_has_no_time_left(full_server: tuple[Embedd
     with pytest.raises(DatabaseUnavailableError):
         handler({}, FakeContext(remaining_ms=400))  # less than the safety margin: no time for a retry
     db.dispose()
-
-
-@pytest.fixture
-def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    for name, value in {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }.items():
-        monkeypatch.setenv(name, value)
-    yield endpoint
-    server.stop()
 
 
 def test_rotated_secret_is_fetched_again_and_warm_environment_keeps_working(

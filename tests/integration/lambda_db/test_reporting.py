@@ -46,3 +46,75 @@ def test_engine_creation_is_logged_with_the_password_hidden(
     [record] = [r for r in caplog.records if r.getMessage() == "lambda_db engine created"]
     assert record.database_url.startswith("postgresql+psycopg2://app:***@")
     assert database.password not in caplog.text
+
+
+def _emf_documents(out: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+
+
+def test_emf_documents_are_valid_and_carry_trouble_counters_when_non_zero(
+    make_database: MakeDatabase, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = make_database(pool_mode="single")
+
+    @db.handler
+    def leaky(event: Any, context: Any) -> None:
+        db.engine.connect().execute(text("SELECT 1"))  # never closed: counted in leaks_num
+
+    leaky({}, FakeContext())
+    leaky({}, FakeContext())
+    documents = _emf_documents(capsys.readouterr().out)
+    assert len(documents) == 2
+    for document in documents:
+        [directive] = document["_aws"]["CloudWatchMetrics"]
+        assert isinstance(document["_aws"]["Timestamp"], int)
+        assert directive["Dimensions"] == [["pool_mode", "service"]]
+        assert {name: document[name] for name in directive["Dimensions"][0]}["pool_mode"] == "single"
+        named = [metric["Name"] for metric in directive["Metrics"]]
+        values = [key for key, value in document.items() if isinstance(value, list)]
+        assert named == values  # every metric has its values, and every list of values is a declared metric
+        assert all(len(document[name]) == 1 and isinstance(document[name][0], float) for name in named)
+        units = {metric["Name"]: metric["Unit"] for metric in directive["Metrics"]}
+        assert units["db_time_ms"] == "Milliseconds"
+        assert units["leaks_num"] == "Count"
+    assert [doc["leaks_num"] for doc in documents] == [[1.0], [1.0]]
+    assert "connect_ms" in documents[0]  # the cold start connected
+    assert "connect_ms" not in documents[1]  # the warm one did not: zero trouble counters are left out
+
+
+def test_metrics_off_writes_no_line_and_no_document_but_still_counts(
+    make_database: MakeDatabase, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = make_database(pool_mode="single", metrics="off")
+
+    @db.handler
+    def handler(event: Any, context: Any) -> int:
+        with db.read() as conn:
+            return int(conn.execute(text("SELECT 1")).scalar_one())
+
+    handler({}, FakeContext())
+    handler({}, FakeContext())
+    assert [r for r in caplog.records if r.getMessage() == "lambda_db invocation"] == []
+    assert _emf_documents(capsys.readouterr().out) == []
+    lifetime = db.lifetime_stats()
+    assert (lifetime["invocations_num"], lifetime["checkouts_num"], lifetime["connections_opened_num"]) == (2, 2, 1)
+
+
+def test_lifetime_stats_keep_a_leak_that_the_invocation_reported_and_reset(make_database: MakeDatabase) -> None:
+    db = make_database(pool_mode="single", pool_timeout_s=0.5)
+
+    @db.handler
+    def leaky(event: Any, context: Any) -> None:
+        db.engine.connect().execute(text("SELECT 1"))  # never closed
+
+    @db.handler
+    def tidy(event: Any, context: Any) -> None:
+        with db.read() as conn:
+            conn.execute(text("SELECT 1"))
+
+    leaky({}, FakeContext())
+    tidy({}, FakeContext())
+    assert db.get_stats()["leaks_num"] == 0  # popped at the end of each invocation ...
+    lifetime = db.lifetime_stats()
+    assert (lifetime["leaks_num"], lifetime["invocations_num"], lifetime["checkouts_num"]) == (1, 2, 2)  # ... kept here
+    assert set(lifetime) == {"invocations_num", *STATS_KEYS}

@@ -9,7 +9,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from harness.postgres import EmbeddedPostgres
 from lambda_db import DatabaseUnavailableError, PoolTimeoutError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import MakeDatabase
+from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase
 
 
 class Base(DeclarativeBase):
@@ -128,3 +128,32 @@ def test_pool_status_counts_checked_out_connections_in_null_mode(make_database: 
         during = db.pool_status()
     assert (during["mode"], during["pool_size"], during["checked_out"]) == ("null", 0, 1)
     assert db.pool_status()["checked_out"] == 0
+
+
+def test_warm_handler_sends_only_its_statements(make_database: MakeDatabase, database: TestDatabase) -> None:
+    """Through ``@db.handler``: a read is the SELECT alone; a write is BEGIN, the INSERT, COMMIT; nothing else."""
+    if not isinstance(database.server, EmbeddedPostgres):
+        pytest.skip("reads the embedded server's statement log")
+    database.server.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text)", database=database.name)
+    database.server.execute(f'GRANT ALL ON notes, notes_id_seq TO "{database.user}"', database=database.name)
+    database.server.execute(f"ALTER DATABASE \"{database.name}\" SET log_statement = 'all'")
+    db = make_database(ping_after_idle_s=60.0)  # no ping even if this machine stalls between invocations
+
+    @db.handler
+    def handler(event: int, context: object) -> None:
+        with db.read() as conn:
+            conn.execute(text("SELECT body FROM notes WHERE id = :id"), {"id": event}).all()
+        with db.connect() as conn:
+            conn.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": f"note {event}"})
+
+    for event in range(3):
+        handler(event, FakeContext())
+    db.dispose()
+    mine = [line for line in database.server.log_lines() if db.config.application_name in line and "statement:" in line]
+    statements = [line.split("statement:", 1)[1].strip() for line in mine]
+    warm = statements[statements.index("SELECT body FROM notes WHERE id = 0") :]  # after the first-connect queries
+    expected = [
+        [f"SELECT body FROM notes WHERE id = {n}", "BEGIN", f"INSERT INTO notes (body) VALUES ('note {n}')", "COMMIT"]
+        for n in range(3)
+    ]
+    assert warm == [statement for invocation in expected for statement in invocation]

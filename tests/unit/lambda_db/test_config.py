@@ -69,6 +69,7 @@ def test_empty_values_count_as_unset() -> None:
         ({"DB_SECRET_MAX_AGE_S": "-1"}, "DB_SECRET_MAX_AGE_S=-1 is not allowed: expected >= 0 seconds"),
         ({"DB_APPLICATION_NAME": "x" * 64}, "DB_APPLICATION_NAME='xxxx"),
         ({"DB_SIGTERM_DISPOSE": "2"}, "DB_SIGTERM_DISPOSE='2' is not allowed: expected true or false"),
+        ({"DB_METRICS": "on"}, "DB_METRICS='on' is not allowed: expected one of 'per_invocation', 'off'"),
         ({"DB_SECRET_ARN": "arn:aws:secretsmanager:x"}, "set DATABASE_URL or DB_SECRET_ARN, not both"),
         ({"DATABASE_URL": "mysql://u:p@h/db"}, "DATABASE_URL uses driver 'mysql'; allowed: 'postgresql+psycopg2'"),
         ({"DATABASE_URL": "not a url"}, "DATABASE_URL is not a URL SQLAlchemy can parse"),
@@ -131,3 +132,8 @@ def test_sigterm_dispose_defaults_on_only_under_lambda() -> None:
     assert from_env().sigterm_dispose is False
     assert from_env(AWS_LAMBDA_FUNCTION_NAME="items").sigterm_dispose is True
     assert from_env(AWS_LAMBDA_FUNCTION_NAME="items", DB_SIGTERM_DISPOSE="false").sigterm_dispose is False
+
+
+def test_metrics_are_per_invocation_unless_turned_off() -> None:
+    assert from_env().metrics == "per_invocation"
+    assert from_env(DB_METRICS="OFF").metrics == "off"

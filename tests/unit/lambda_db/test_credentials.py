@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import logging
+
 import pytest
 
 from lambda_db import DatabaseConfig
@@ -28,3 +31,22 @@ def test_iam_auth_replaces_the_password_with_a_signed_token(monkeypatch: pytest.
     assert "DBUser=app" in token
     assert "eu-west-1" in token
     assert {k: v for k, v in params.items() if k != "password"} == {k: v for k, v in PARAMS.items() if k != "password"}
+
+
+def test_an_iam_token_made_at_debug_level_is_not_logged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """botocore.auth logs the signature it computes at DEBUG: with it, the token (a password) could be rebuilt."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    credentials = Credentials(DatabaseConfig(url=URL, iam_auth=True, sslmode="require", aws_region="eu-west-1"))
+    root, stream = logging.getLogger(), io.StringIO()
+    handler, previous = logging.StreamHandler(stream), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    try:
+        credentials.connect_params(PARAMS)  # the first token builds the client; its loggers exist from then on
+        signature = credentials.connect_params(PARAMS)["password"].split("X-Amz-Signature=")[1]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous)
+    assert stream.getvalue()  # DEBUG was on: botocore did log
+    assert stream.getvalue().count(signature) == 0

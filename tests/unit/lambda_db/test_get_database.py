@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lambda_db import ConfigurationError, DatabaseConfig, get_database
+from lambda_db import ConfigurationError, DatabaseConfig, get_database, reset_databases
 
 # Nothing listens on port 1: if get_database() connected, it would fail.
 UNREACHABLE = "postgresql+psycopg2://app:pw@127.0.0.1:1/app"
@@ -40,3 +40,25 @@ def test_bad_environment_fails_at_import_time_with_the_variable_named(monkeypatc
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
         get_database()
+
+
+def test_reset_databases_disposes_and_forgets_every_cached_database() -> None:
+    config = DatabaseConfig(url=UNREACHABLE, pool_mode="single")
+    db = get_database(config)
+    db.engine  # noqa: B018 - an engine (built without connecting) that the reset must dispose of
+    assert db.pool_status()["status"] != "no engine yet"
+    reset_databases()
+    assert db.pool_status()["status"] == "no engine yet"  # disposed
+    assert get_database(config) is not db  # forgotten: the next call builds a new one
+
+
+def test_reset_databases_reads_the_environment_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    monkeypatch.setenv("DB_POOL_MODE", "null")
+    reset_databases()
+    assert get_database().config.pool_mode == "null"
+    monkeypatch.setenv("DB_POOL_MODE", "queue")
+    assert get_database().config.pool_mode == "null"  # cached, as in one process
+    reset_databases()
+    assert get_database().config.pool_mode == "queue"
+    reset_databases()
