@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
-import lambda_db.database
 from app_model import migrate
+from lambda_db import reset_databases
 from tests.conftest import TestDatabase
 
 REPO = Path(__file__).resolve().parents[3]
@@ -97,7 +97,7 @@ def load_function(monkeypatch: pytest.MonkeyPatch, migrated: TestDatabase) -> It
     loaded: list[Function] = []
 
     def load(name: str, *, pool_mode: str = "single", url: str | None = None) -> Function:
-        monkeypatch.setattr(lambda_db.database, "_databases", {})
+        reset_databases()  # a new execution environment: no Database cached from an earlier load or test
         application_name = f"{name}:{uuid.uuid4().hex[:8]}"
         set_database_env(monkeypatch, url or migrated.url, pool_mode, application_name)
         function = Function(import_fresh(f"{name}.app"), application_name)
@@ -107,6 +107,7 @@ def load_function(monkeypatch: pytest.MonkeyPatch, migrated: TestDatabase) -> It
     yield load
     for function in loaded:
         function.module.db.dispose()
+    reset_databases()  # nothing cached for a database this test's teardown drops
 
 
 def count_rows(database: TestDatabase, table: str) -> int:
