@@ -22,9 +22,10 @@ class Progress:
     """Count requests as clients finish them and show ``label [####....] done/total ok failed``."""
 
     def __init__(
-        self, label: str, total: int, *, stream: TextIO | None = None, interval_s: float | None = None
+        self, label: str, total: int, *, stream: TextIO | None = None, interval_s: float | None = None, unit: str = "ok"
     ) -> None:
         self.label = label
+        self.unit = unit  # what a finished unit is called in the line: "ok" requests, "warm" environments
         self.total = max(total, 1)
         self.stream = stream or sys.stdout
         self.is_tty = self.stream.isatty()
@@ -36,6 +37,11 @@ class Progress:
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
         self._started = time.monotonic()
 
+    def set_done(self, done: int) -> None:
+        """For work counted from outside (environments ready), rather than request by request."""
+        with self._lock:
+            self.done = done
+
     def add(self, record: RequestRecord) -> None:
         with self._lock:
             self.done += 1
@@ -45,10 +51,12 @@ class Progress:
         filled = int(BAR_WIDTH * min(self.done, self.total) / self.total)
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
         elapsed = time.monotonic() - self._started
-        return (
-            f"  {self.label:<42} [{bar}] {self.done:>5}/{self.total:<5} "
-            f"ok {self.done - self.failed:>5}  failed {self.failed:>4}  {elapsed:5.1f}s"
+        counts = (
+            f"{self.unit} {self.done - self.failed:>5}  failed {self.failed:>4}"
+            if self.failed or self.unit == "ok"
+            else (f"{self.unit} {self.done:>5}{'':>13}")
         )
+        return f"  {self.label:<42} [{bar}] {self.done:>5}/{self.total:<5} {counts}  {elapsed:5.1f}s"
 
     def _loop(self) -> None:
         while not self._stop.wait(self.interval_s):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -111,6 +112,25 @@ def _created_id(response: Any) -> str:
     return str(body["id"])
 
 
+def prewarm(lam: LocalLambda, count: int, label: str) -> None:
+    """Start ``count`` environments (their init done), showing how many are ready: cold starts take seconds here."""
+    with Progress(f"{label} starting", count, unit="warm") as progress:
+        done = threading.Event()
+
+        def watch() -> None:
+            while not done.wait(0.2):
+                progress.set_done(sum(1 for env in lam.environments(FUNCTION) if env.state != "initialising"))
+
+        watcher = threading.Thread(target=watch, name="prewarm-watch", daemon=True)
+        watcher.start()
+        try:
+            lam.prewarm(FUNCTION, count)
+        finally:
+            done.set()
+            watcher.join()
+        progress.set_done(count)
+
+
 def measure(
     ctx: ScenarioContext,
     lam: LocalLambda,
@@ -176,7 +196,7 @@ def burst(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     with ctx.local_lambda(strategy, deployment, reserved=None) as lam:
         workload = Workload(ctx.seed(lam), read_ratio=ctx.options.read_ratio)
         for clients in ctx.options.concurrency:
-            lam.prewarm(FUNCTION, clients)
+            prewarm(lam, clients, f"burst/{strategy.name} c={clients}")
             runs.append(
                 measure(
                     ctx,
@@ -212,7 +232,7 @@ def over_budget(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     ):
         deployment = ctx.lab.deploy(strategy, profile)
         with ctx.local_lambda(strategy, deployment, reserved=reserved) as lam:
-            lam.prewarm(FUNCTION, min(clients, reserved or clients))
+            prewarm(lam, min(clients, reserved or clients), f"over_budget/{strategy.name} {step}")
             runs.append(
                 measure(
                     ctx,
@@ -241,7 +261,7 @@ def freeze_thaw(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     deployment = ctx.lab.deploy(strategy, profile)
     clients, invocations = 4, 5
     with ctx.local_lambda(strategy, deployment, reserved=None) as lam:
-        lam.prewarm(FUNCTION, clients)
+        prewarm(lam, clients, f"freeze_thaw/{strategy.name}")
         step = functools.partial(
             measure,
             ctx,
@@ -272,7 +292,7 @@ def scale_down(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     clients = 8
     with ctx.local_lambda(strategy, deployment, reserved=None, idle_ttl_s=options.idle_ttl_s) as lam:
         workload = Workload(ctx.seed(lam), read_ratio=options.read_ratio)
-        lam.prewarm(FUNCTION, clients)
+        prewarm(lam, clients, f"scale_down/{strategy.name}")
 
         def wait_for_reclaim() -> None:
             time.sleep(options.idle_ttl_s + 2.0)
