@@ -3,9 +3,11 @@
 Method: one embedded Postgres; a table of 1,000 rows. The floor is one persistent psycopg2 connection doing the
 same work by hand: a primary-key SELECT in autocommit (what ``db.read()`` sends), and an INSERT + COMMIT (what
 ``db.connect()`` sends). Each pool mode runs the same work through ``@db.handler`` (stats, leak guard and the
-per-invocation EMF + log line included, written to /dev/null) and, separately, through the scope alone. Variants
-are interleaved in rounds so that the machine's noise hits all of them alike; a figure is the median over rounds
-of the mean time per request in that round, and ratios divide by the floor measured in the same rounds.
+per-invocation EMF + log line included, written to /dev/null): what a handler pays. ``single`` also runs with
+``DB_METRICS=off`` and through the scope alone, to show what the reporting and the scope each cost. Variants are
+interleaved in rounds so that the machine's noise hits all of them alike; a time is the median over rounds of the
+mean time per request in that round, and a ratio is the median over rounds of that round's time divided by the
+floor's in the same round (p25-p75 of those per-round ratios show the spread).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import psycopg2
 from sqlalchemy import create_engine, text
 
 from harness.postgres import EmbeddedPostgres
-from lambda_db import Database, DatabaseConfig, PoolMode
+from lambda_db import Database, DatabaseConfig, MetricsMode, PoolMode
 from lambda_db.metrics import layer_logger
 
 TITLE = "Layer: per-request cost of each pool mode vs a raw psycopg2 connection"
@@ -31,8 +33,13 @@ TITLE = "Layer: per-request cost of each pool mode vs a raw psycopg2 connection"
 ROLE, PASSWORD, DBNAME = "bench", "bench-pw", "bench"
 ROWS = 1000
 MODES: tuple[PoolMode, ...] = ("single", "null", "queue", "per_invocation")
+FLOOR = "psycopg2 (floor)"
+HANDLER = "single, through @db.handler (what a handler pays)"
+METRICS_OFF = "single, through @db.handler, DB_METRICS=off"
+SCOPE = "single, scope only (no @db.handler)"
 CONNECTING_MODES = ("null", "per_invocation")  # open a server connection per request: fewer requests per round
 PLAIN = "plain SQLAlchemy QueuePool(1, 0)"
+HELD = "SQLAlchemy Connection held open (no pool, no layer)"
 READ_TARGET = 2.0  # single mode, warm read, times the floor
 WRITE_TARGET = 1.3  # single mode, warm write, times the floor
 
@@ -64,13 +71,12 @@ class Series:
         return statistics.median(self.per_round_us)
 
     @property
-    def best_us(self) -> float:
-        """The fastest round: on a shared, noisy machine the closest figure to the code's own cost."""
-        return min(self.per_round_us)
-
-    @property
     def cpu_us(self) -> float:
         return statistics.median(self.cpu_per_round_us)
+
+    def ratios(self, floor: Series) -> list[float]:
+        """This variant's time over the floor's, round by round (both measured side by side in each round)."""
+        return [mine / theirs for mine, theirs in zip(self.per_round_us, floor.per_round_us, strict=True)]
 
     def add(self, timing: tuple[float, float]) -> None:
         self.per_round_us.append(timing[0])
@@ -127,6 +133,29 @@ def _plain_sqlalchemy_work(url: str) -> tuple[Callable[[int], None], Callable[[i
     return read, write, engine.dispose
 
 
+def _held_connection_work(url: str) -> tuple[Callable[[int], None], Callable[[int], None], Callable[[], None]]:
+    """SQLAlchemy's own floor: ``Connection.execute`` on connections never returned (what no layer can beat)."""
+    engine = create_engine(url, pool_size=2, max_overflow=0)
+    reader, writer = engine.connect(), engine.connect()
+    reader.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+    reader.begin()  # SQLAlchemy's own transaction marker, left open: psycopg2 in autocommit sends nothing for it
+    select, insert = text(SELECT_SQL.replace("%(id)s", ":id")), text(INSERT_SQL.replace("%(payload)s", ":payload"))
+
+    def read(i: int) -> None:
+        reader.execute(select, {"id": i % ROWS + 1}).one()
+
+    def write(i: int) -> None:
+        with writer.begin():
+            writer.execute(insert, {"payload": f"held {i}"})
+
+    def close() -> None:
+        reader.close()
+        writer.close()
+        engine.dispose()
+
+    return read, write, close
+
+
 def _layer_work(db: Database, *, through_handler: bool) -> tuple[Callable[[int], None], Callable[[int], None]]:
     select, insert = text(SELECT_SQL.replace("%(id)s", ":id")), text(INSERT_SQL.replace("%(payload)s", ":payload"))
 
@@ -167,6 +196,24 @@ def _reports_to_devnull() -> Iterator[None]:
             handler.setStream(previous)  # type: ignore[attr-defined]
 
 
+def _layer_variants(url: str) -> dict[str, tuple[Database, bool]]:
+    """Row name -> (a warm Database, through the handler or the scope alone), in table order."""
+    wanted: list[tuple[str, PoolMode, bool, MetricsMode]] = [
+        (HANDLER, "single", True, "per_invocation"),
+        (METRICS_OFF, "single", True, "off"),
+        (SCOPE, "single", False, "per_invocation"),
+    ]
+    for mode in MODES[1:]:
+        wanted.append((f"{mode}, through @db.handler", mode, True, "per_invocation"))
+        if mode != "per_invocation":  # the engine lives per invocation: only meaningful through the handler
+            wanted.append((f"{mode}, scope only", mode, False, "per_invocation"))
+    made = {}
+    for index, (name, mode, through_handler, metrics) in enumerate(wanted):
+        config = DatabaseConfig(url=url, pool_mode=mode, metrics=metrics, application_name=f"bench-{index}")
+        made[name] = (Database(config), through_handler)
+    return made
+
+
 def run(quick: bool) -> str:
     rounds, requests = (6, 50) if quick else (40, 50)
     load_before = os.getloadavg()[0]
@@ -177,36 +224,32 @@ def run(quick: bool) -> str:
         url = _prepare(pg)
         raw_read, raw_write, raw_close = _raw_work(pg)
         variants: dict[str, tuple[Callable[[int], None], Callable[[int], None], int]] = {
-            "psycopg2 (floor)": (raw_read, raw_write, requests)
+            FLOOR: (raw_read, raw_write, requests)
         }
         plain_read, plain_write, plain_close = _plain_sqlalchemy_work(url)
         plain_read(0), plain_write(0)
         variants[PLAIN] = (plain_read, plain_write, requests)
-        databases: dict[str, Database] = {}
-        for mode in MODES:
-            n = requests // 10 if mode in CONNECTING_MODES else requests
-            for through_handler in (True, False):
-                if mode == "per_invocation" and not through_handler:
-                    continue  # the engine lives per invocation: only meaningful through the handler
-                name = f"{mode} {'@db.handler' if through_handler else 'scope only'}"
-                db = Database(DatabaseConfig(url=url, pool_mode=mode, application_name=f"bench-{mode}"))
-                databases[name] = db
-                read, write = _layer_work(db, through_handler=through_handler)
-                read(0), write(0)  # warm: engine built, first connect and dialect initialisation done
-                db.pop_stats()
-                variants[name] = (read, write, n)
+        held_read, held_write, held_close = _held_connection_work(url)
+        variants[HELD] = (held_read, held_write, requests)
+        databases = _layer_variants(url)
+        warm: dict[str, dict[str, float]] = {}
+        for name, (db, through_handler) in databases.items():
+            n = requests // 10 if db.config.pool_mode in CONNECTING_MODES else requests
+            read, write = _layer_work(db, through_handler=through_handler)
+            read(0), write(0)  # warm: engine built, first connect and dialect initialisation done
+            warm[name] = db.lifetime_stats()
+            variants[name] = (read, write, n)
         for _ in range(rounds):
             for name, (read, write, n) in variants.items():
                 series.setdefault(f"{name}|read", Series(name)).add(_time_round(read, n))
                 series.setdefault(f"{name}|write", Series(name)).add(_time_round(write, n))
-        for name, db in databases.items():
-            if name.endswith("scope only"):
-                stats = db.pop_stats()
-                opened[name] = stats["connections_opened_num"] / (2 * rounds * variants[name][2])
-                pinged[name] = stats["pings_num"] / (2 * rounds * variants[name][2])
+        for name, (db, _) in databases.items():
+            after, requests_made = db.lifetime_stats(), 2 * rounds * variants[name][2]
+            opened[name] = (after["connections_opened_num"] - warm[name]["connections_opened_num"]) / requests_made
+            pinged[name] = (after["pings_num"] - warm[name]["pings_num"]) / requests_made
             db.dispose()
-        raw_close()
-        plain_close()
+        for close in (raw_close, plain_close, held_close):
+            close()
     load = (load_before, os.getloadavg()[0])
     return _render(series, opened, pinged, rounds=rounds, requests=requests, load=load)
 
@@ -220,17 +263,19 @@ def _render(
     requests: int,
     load: tuple[float, float],
 ) -> str:
-    floor = {kind: series[f"psycopg2 (floor)|{kind}"] for kind in ("read", "write")}
+    floor = {kind: series[f"{FLOOR}|{kind}"] for kind in ("read", "write")}
 
-    def ratio(name: str, kind: str, best: bool = False) -> float:
-        if best:
-            return series[f"{name}|{kind}"].best_us / floor[kind].best_us
-        return series[f"{name}|{kind}"].median_us / floor[kind].median_us
+    def ratio(name: str, kind: str) -> float:
+        return statistics.median(series[f"{name}|{kind}"].ratios(floor[kind]))
+
+    def spread(name: str, kind: str) -> str:
+        p25, _, p75 = statistics.quantiles(series[f"{name}|{kind}"].ratios(floor[kind]), n=4)
+        return f"{ratio(name, kind):.2f} ({p25:.2f}-{p75:.2f})"
 
     lines = [
         f"{rounds} interleaved rounds; {requests} requests per round per variant ({requests // 10} for the modes "
-        "that connect per request). Figures are the median over rounds of the mean per request; the ratio in "
-        "brackets compares the fastest rounds (the machine is shared, and noise only ever adds time). "
+        "that connect per request). Times are the median over rounds of the mean per request; `x floor` is the "
+        "median over rounds of the ratio to the floor measured in the same round, with its p25-p75 in brackets. "
         f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} CPUs.",
         "",
         "| variant | warm read (µs) | x floor | warm write (µs) | x floor | new connections / req. | pings / req. |",
@@ -239,14 +284,12 @@ def _render(
     names = list(dict.fromkeys(key.split("|")[0] for key in series))
     for name in names:
         read, write = series[f"{name}|read"].median_us, series[f"{name}|write"].median_us
-        new = opened.get(name.replace("@db.handler", "scope only"))
-        pings = pinged.get(name.replace("@db.handler", "scope only"))
+        new, pings = opened.get(name), pinged.get(name)
+        shown = f"**{name}**" if name == HANDLER else name
         lines.append(
-            f"| {name} | {read:.0f} | {ratio(name, 'read'):.2f} ({ratio(name, 'read', True):.2f}) | {write:.0f} | "
-            f"{ratio(name, 'write'):.2f} ({ratio(name, 'write', True):.2f}) | "
+            f"| {shown} | {read:.0f} | {spread(name, 'read')} | {write:.0f} | {spread(name, 'write')} | "
             f"{'' if new is None else f'{new:.2f}'} | {'' if pings is None else f'{pings:.3f}'} |"
         )
-    single_new = opened.get("single scope only", 0.0)
     lines += [
         "",
         "Client CPU per request (this process's CPU time, median over rounds; what the Python code costs, "
@@ -258,32 +301,35 @@ def _render(
     lines += [
         f"| {name} | {series[f'{name}|read'].cpu_us:.0f} | {series[f'{name}|write'].cpu_us:.0f} |" for name in names
     ]
+    new_connections = opened.get(HANDLER, 0.0)
     lines += [
         "",
-        "Targets for the default `single` mode (judged on the medians):",
+        f"Targets for the default `single` mode, judged on the row `{HANDLER}`:",
         "",
-        _verdict("warm read", ratio("single @db.handler", "read"), ratio("single scope only", "read"), READ_TARGET),
-        _verdict("warm write", ratio("single @db.handler", "write"), ratio("single scope only", "write"), WRITE_TARGET),
-        f"- new server connections per warm request: {single_new:.2f} (target 0): "
-        f"{'met' if single_new == 0 else 'MISSED'}",
-        f"- for scale, plain SQLAlchemy without the layer: read {ratio(PLAIN, 'read'):.2f}x, "
-        f"write {ratio(PLAIN, 'write'):.2f}x the floor",
+        "| target | measured | limit | verdict |",
+        "|---|---:|---:|---|",
+        _target("warm read, x floor", ratio(HANDLER, "read"), READ_TARGET, spread(HANDLER, "read")),
+        _target("warm write, x floor", ratio(HANDLER, "write"), WRITE_TARGET, spread(HANDLER, "write")),
+        _target("new server connections per warm request", new_connections, 0.0, f"{new_connections:.2f}"),
         "",
-        "`@db.handler` rows include the per-invocation reporting (one JSON log line and one EMF document, "
+        f"For scale: without the per-invocation report (`DB_METRICS=off`) read {ratio(METRICS_OFF, 'read'):.2f}x, "
+        f"write {ratio(METRICS_OFF, 'write'):.2f}x; the scope alone read {ratio(SCOPE, 'read'):.2f}x, write "
+        f"{ratio(SCOPE, 'write'):.2f}x; plain SQLAlchemy without the layer read {ratio(PLAIN, 'read'):.2f}x, write "
+        f"{ratio(PLAIN, 'write'):.2f}x; SQLAlchemy's own execute on a connection held open read "
+        f"{ratio(HELD, 'read'):.2f}x, write {ratio(HELD, 'write'):.2f}x the floor.",
+        "",
+        "`through @db.handler` rows include the per-invocation reporting (one JSON log line and one EMF document, "
         "serialised and written to /dev/null); `scope only` rows are `db.read()` / `db.connect()` alone. "
         "`plain SQLAlchemy` is the usual handler code without the layer (its reads send BEGIN and ROLLBACK "
-        "around the SELECT). On Lambda the floor itself is larger (a VPC round trip to RDS rather than loopback), "
-        "so the same absolute overhead makes smaller ratios there.",
+        "around the SELECT). The floor's write is BEGIN, INSERT, COMMIT, as the layer's. On Lambda the floor itself "
+        "is larger (a VPC round trip to RDS rather than loopback), so the same absolute overhead makes smaller "
+        "ratios there.",
     ]
     return "\n".join(lines)
 
 
-def _verdict(what: str, through_handler: float, scope_only: float, target: float) -> str:
-    verdict = "met" if through_handler <= target else ("met by the scope alone" if scope_only <= target else "MISSED")
-    return (
-        f"- {what}: {through_handler:.2f}x the floor through `@db.handler`, {scope_only:.2f}x for the scope alone "
-        f"(target <= {target}x): {verdict}"
-    )
+def _target(what: str, measured: float, limit: float, shown: str) -> str:
+    return f"| {what} | {shown} | <= {limit:g} | {'met' if measured <= limit else 'MISSED'} |"
 
 
 if __name__ == "__main__":  # pragma: no cover - `harness bench --only layer` is the way in
