@@ -1,0 +1,48 @@
+"""What a comparison run can be told, with the defaults ``make compare`` uses; validated by the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["MONITOR_CONNECTIONS", "SUPERUSER_RESERVED", "CompareOptions"]
+
+SUPERUSER_RESERVED = 3  # Postgres' superuser_reserved_connections default: slots the application never gets
+MONITOR_CONNECTIONS = 1  # the monitor's superuser connection takes an ordinary slot while one is free
+
+
+@dataclass(frozen=True, slots=True)
+class CompareOptions:
+    """Everything a comparison run can be told."""
+
+    scenarios: tuple[str, ...]
+    strategies: tuple[str, ...]
+    # Defaults sized so that `make compare` finishes in a few minutes on 2 cores: every environment of every strategy
+    # starts cold (about 0.5 s of CPU each), so the burst sweep stops at 32; `--concurrency 1,8,32,64` for more.
+    concurrency: tuple[int, ...] = (1, 8, 32)
+    invocations: int = 10
+    max_connections: int = 10
+    over_budget_factor: float = 3.0
+    idle_timeout_s: float = 1.0
+    idle_ttl_s: float = 2.0
+    ramp: tuple[int, ...] = (1, 2, 4, 8, 16)
+    read_ratio: float = 0.8
+    template: Path = Path("template.yaml")
+    output_dir: Path = Path("reports")
+
+    @property
+    def app_slots(self) -> int:
+        """Connections the application can hold on the small server: max_connections less the reserved ones."""
+        return self.max_connections - SUPERUSER_RESERVED
+
+    @property
+    def connection_budget(self) -> int:
+        """What the template's budget would be here: the free slots less what other clients (the monitor) hold."""
+        return self.app_slots - MONITOR_CONNECTIONS
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            name: (str(value) if isinstance(value, Path) else value)
+            for name, value in ((f, getattr(self, f)) for f in self.__dataclass_fields__)
+        }

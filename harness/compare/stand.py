@@ -1,0 +1,163 @@
+"""One strategy's stack for one scenario: a fresh database, the template's functions in a local Lambda, seeded rows.
+
+What a step measures is the same everywhere (:meth:`Stand.measure`): clients drive the real function through the
+local Lambda while a monitor samples the server, so rows are comparable across scenarios.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any
+
+from harness.compare.driver import drive
+from harness.compare.lab import FUNCTION, LOCAL_PARAMETERS, Lab, ServerProfile
+from harness.compare.options import CompareOptions
+from harness.compare.progress import Progress
+from harness.compare.records import RunRecord
+from harness.compare.strategies import Strategy
+from harness.compare.workload import Workload, http_event
+from harness.emulator import LocalLambda
+from harness.monitor import ConnectionMonitor
+
+__all__ = ["SEED_ITEMS", "Stand"]
+
+SEED_ITEMS = 20
+
+
+class Stand:
+    """``with Stand(...) as stand:`` deploys, starts the local Lambda and seeds; leaving stops every environment.
+
+    Parameters
+    ----------
+    reserved:
+        The function's ``ReservedConcurrentExecutions`` (None: no cap but the emulator's).
+    idle_ttl_s:
+        How long an idle environment lives before it is reclaimed.
+    """
+
+    def __init__(
+        self,
+        lab: Lab,
+        options: CompareOptions,
+        strategy: Strategy,
+        *,
+        scenario: str,
+        profile: ServerProfile,
+        reserved: int | None = None,
+        idle_ttl_s: float = 600.0,
+    ) -> None:
+        self.strategy = strategy
+        self.scenario = scenario
+        self.deployment = lab.deploy(strategy, profile)
+        self.lam = LocalLambda.from_template(
+            options.template,
+            parameter_overrides=LOCAL_PARAMETERS,
+            env_vars=lab.function_env(strategy, self.deployment),
+            idle_ttl_s=idle_ttl_s,
+            max_environments=1000,
+            freeze=True,
+        )
+        self.reserved = reserved
+        self.read_ratio = options.read_ratio
+        self.workload: Workload | None = None
+
+    def __enter__(self) -> Stand:
+        self.lam.start()
+        try:
+            self.lam.set_reserved_concurrency(FUNCTION, self.reserved)
+            self.workload = Workload(self._seed(), read_ratio=self.read_ratio)
+        except BaseException:
+            self.lam.stop()
+            raise
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.lam.stop()
+
+    def _seed(self) -> list[str]:
+        """Create the rows reads will fetch, through the function itself (the schema stays the function's business)."""
+        ids = []
+        for number in range(SEED_ITEMS):
+            event = http_event("POST", "/items", body={"name": f"seed-{number}"}, route_key="POST /items")
+            response = self.lam.invoke(FUNCTION, event).payload
+            if not isinstance(response, dict) or int(response.get("statusCode", 0)) >= 300:
+                raise RuntimeError(f"seeding the items table failed: {str(response)[:300]}")
+            ids.append(str(json.loads(response["body"])["id"]))
+        return ids
+
+    def prewarm(self, count: int, label: str = "") -> None:
+        """Start ``count`` environments (their init done), showing how many are ready: cold starts take seconds."""
+        name = f"{self.scenario}/{self.strategy.name}{' ' + label if label else ''} starting"
+        with Progress(name, count, unit="warm") as progress:
+            done = threading.Event()
+
+            def watch() -> None:
+                while not done.wait(0.2):
+                    envs = self.lam.environments(FUNCTION)
+                    progress.set_done(sum(1 for env in envs if env.state != "initialising"))
+
+            watcher = threading.Thread(target=watch, name="prewarm-watch", daemon=True)
+            watcher.start()
+            try:
+                self.lam.prewarm(FUNCTION, count)
+            finally:
+                done.set()
+                watcher.join()
+            progress.set_done(count)
+
+    def measure(
+        self,
+        step: str,
+        *,
+        clients: int,
+        invocations: int,
+        parameters: dict[str, Any] | None = None,
+        after: Callable[[], None] | None = None,
+    ) -> RunRecord:
+        """One step: ``clients`` drive the function ``invocations`` times each while the monitor samples the server.
+
+        ``after`` runs once the clients are done and before the monitor stops (a scale-down wait, say).
+        """
+        assert self.workload is not None, "use the Stand in a with block"
+        deployment = self.deployment
+        monitor = ConnectionMonitor(deployment.server, database=deployment.database).start()
+        began = time.monotonic()
+        with Progress(f"{self.scenario}/{self.strategy.name} {step}", clients * invocations) as progress:
+            records = drive(
+                functools.partial(self.lam.invoke, log_tail=True),
+                FUNCTION,
+                self.workload,
+                clients=clients,
+                invocations=invocations,
+                t0=began,
+                on_request=progress.add,
+            )
+        duration = time.monotonic() - began
+        environments = len(self.lam.environments(FUNCTION))  # before any scale-down wait reclaims them
+        if after is not None:
+            after()
+        result = monitor.stop()
+        run = RunRecord(
+            strategy=self.strategy.name,
+            scenario=self.scenario,
+            step=step,
+            parameters={"clients": clients, "invocations": invocations, **(parameters or {})},
+            requests=records,
+            samples=result.samples,
+            duration_s=round(duration, 4),
+            connections_opened=result.connections_opened,
+            connections_refused=result.connections_refused,
+            final_connections=result.final_connections,
+            backend_memory_kib=result.peak_memory_kib,
+            environments=environments,
+        )
+        if result.opened_counted_from != "server log":
+            run.notes.append(f"connections opened counted from {result.opened_counted_from}")
+        return run
