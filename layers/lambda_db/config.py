@@ -32,6 +32,7 @@ Example
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -288,7 +289,11 @@ class _Reader:
         if value is None:
             return None
         try:
-            return kind(value)
+            number = kind(value)
         except ValueError as exc:
             expected = "a whole number" if kind is int else "a number"
             raise ConfigurationError(f"{name}={value!r} is not allowed: expected {expected}") from exc
+        if isinstance(number, float) and not math.isfinite(number):
+            # inf passes every "> 0" check, and a pool wait of inf seconds ends in OverflowError, not a timeout.
+            raise ConfigurationError(f"{name}={number!r} is not allowed: expected a finite number")
+        return number

@@ -137,3 +137,9 @@ def test_sigterm_dispose_defaults_on_only_under_lambda() -> None:
 def test_metrics_are_per_invocation_unless_turned_off() -> None:
     assert from_env().metrics == "per_invocation"
     assert from_env(DB_METRICS="OFF").metrics == "off"
+
+
+@pytest.mark.parametrize("variable", ["DB_POOL_TIMEOUT_S", "DB_PING_AFTER_IDLE_S", "DB_CONNECT_RETRY_MAX_S"])
+def test_an_infinite_number_of_seconds_is_refused(variable: str) -> None:
+    with pytest.raises(ConfigurationError, match=rf"^{variable}=inf is not allowed: expected a finite number"):
+        from_env(**{variable: "inf"})
