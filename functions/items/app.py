@@ -100,9 +100,15 @@ def delete_item(id: str) -> Response[str]:
 
 @app.get("/health")
 def health() -> dict[str, Any]:
-    """The pool, this environment's counters and the server's connections for this function, side by side."""
+    """The pool, this environment's counters (this invocation's and since it started) and the server's connections."""
     server = db.server_connections()  # first, so the pool below shows its connection back in the pool
-    return {"status": "ok", "pool": db.pool_status(), "stats": db.get_stats(), "server_connections": server}
+    return {
+        "status": "ok",
+        "pool": db.pool_status(),
+        "stats": db.get_stats(),
+        "lifetime": db.lifetime_stats(),
+        "server_connections": server,
+    }
 
 
 # -- errors: mapped once ------------------------------------------------------------------------------------------

@@ -29,12 +29,6 @@ from lambda_db import ConfigurationError, DatabaseConfig, DatabaseUnavailableErr
 from lambda_db.database import Database
 from tests.integration.functions.conftest import REPO, load_event
 
-BOTOCORE_DEBUG_LEAK = (
-    "layer fix needed: at DEBUG, botocore logs GetSecretValue's response body (the password). lambda_db/credentials.py "
-    "Credentials._secret must keep the 'botocore' loggers at INFO or above while fetching (or raise their level once "
-    "when the first SecretsProvider is made), so AWS_LAMBDA_LOG_LEVEL/POWERTOOLS_LOG_LEVEL=DEBUG cannot leak it"
-)
-
 
 @dataclass
 class Lab:
@@ -98,9 +92,7 @@ def _run_flow(lab: Lab, level: str) -> tuple[list[int], list[str]]:
 CALLS = ("items_create", "items_create_wrong_types", "items_get_missing")
 
 
-@pytest.mark.parametrize(
-    "level", ["INFO", pytest.param("DEBUG", marks=pytest.mark.xfail(strict=True, reason=BOTOCORE_DEBUG_LEAK))]
-)
+@pytest.mark.parametrize("level", ["INFO", "DEBUG"])
 def test_no_password_in_any_log_payload_or_captured_output(
     lab: Lab, level: str, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:

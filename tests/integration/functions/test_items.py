@@ -179,6 +179,9 @@ def test_health_shows_the_pool_and_the_servers_connections(
     assert health["server_connections"]["application_name"] == items.application_name
     assert health["server_connections"]["count"] == 1
     assert migrated.connections(application_prefix=items.application_name) == 1
+    # counters since the environment started survive the per-invocation reset: the 404 before, and this call
+    assert health["lifetime"]["invocations_num"] == 1
+    assert health["lifetime"]["connections_opened_num"] == 1
 
 
 @pytest.mark.parametrize(("pool_mode", "held"), [("single", 1), ("queue", 1), ("null", 0), ("per_invocation", 0)])

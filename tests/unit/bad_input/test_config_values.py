@@ -71,15 +71,6 @@ def test_a_word_outside_the_choices_names_the_variable_and_the_choices(variable:
     assert ("true or false" in message) if variable in FLAGS else all(repr(c) in message for c in CHOICES[variable])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "layer fix needed: lambda_db/config.py _Reader.number accepts float('inf'); DB_POOL_TIMEOUT_S=inf then "
-        "passes '> 0' and QueuePool's wait raises OverflowError ('timestamp out of range for platform time_t') "
-        "when the pool is full: a 500 instead of a 503. Refuse non-finite numbers there (math.isfinite) with "
-        "'expected a finite number'"
-    ),
-)
 def test_an_infinite_pool_timeout_is_refused() -> None:
     with pytest.raises(ConfigurationError, match=r"^DB_POOL_TIMEOUT_S="):
         _config("DB_POOL_TIMEOUT_S", "inf")
