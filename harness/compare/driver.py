@@ -16,7 +16,7 @@ from typing import Any, Protocol
 from harness.compare.records import RequestRecord
 from harness.compare.workload import Workload
 
-__all__ = ["KNOWN_ERRORS", "Invoker", "classify_error", "drive", "record_from_result"]
+__all__ = ["KNOWN_ERRORS", "InvokeResultLike", "Invoker", "classify_error", "drive", "outcome", "record_from_result"]
 
 # The words users search for, in the order we look for them: a raw error becomes one of these groups.
 KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
@@ -75,7 +75,7 @@ def _body_message(response: dict[str, Any]) -> str:
     return str(parsed)
 
 
-def _outcome(result: InvokeResultLike) -> tuple[bool, int, str | None]:
+def outcome(result: InvokeResultLike) -> tuple[bool, int, str | None]:
     """(ok, the status the caller saw, the grouped error) of one invocation."""
     if result.throttled or result.status_code == 429:
         return False, 429, "TooManyRequestsException (throttled)"
@@ -93,7 +93,7 @@ def _outcome(result: InvokeResultLike) -> tuple[bool, int, str | None]:
 def record_from_result(result: InvokeResultLike, *, client: int, started_s: float, latency_ms: float) -> RequestRecord:
     """Turn what Lambda returned into one row: ok, the status the caller saw, a grouped error, the handler's DB time."""
     match = _DB_MS.search(result.log_tail) if result.log_tail else None
-    ok, status, error = _outcome(result)
+    ok, status, error = outcome(result)
     return RequestRecord(
         client=client,
         started_s=started_s,

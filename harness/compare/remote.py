@@ -9,8 +9,8 @@ the monitor watches the database named by ``--database-url``.
 from __future__ import annotations
 
 import base64
+import functools
 import json
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,17 +18,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness.compare.driver import drive
-from harness.compare.progress import Progress
-from harness.compare.records import Report, RunRecord
-from harness.compare.workload import Workload, http_event
-from harness.monitor import ConnectionMonitor
+from harness.compare.records import Report
+from harness.compare.stand import measure_step
+from harness.compare.workload import Workload, seed_items
 from harness.postgres import ExternalPostgres
 
 __all__ = ["REMOTE_SCENARIOS", "RemoteTarget", "run_remote"]
 
 REMOTE_SCENARIOS = ("burst", "ramp")
-SEED_ITEMS = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,19 +77,6 @@ class RemoteTarget:
         )
 
 
-def _seed(target: RemoteTarget, function: str) -> list[str]:
-    ids = []
-    for number in range(SEED_ITEMS):
-        result = target.invoke(
-            function, http_event("POST", "/items", body={"name": f"seed-{number}"}, route_key="POST /items")
-        )
-        response = result.payload if isinstance(result.payload, dict) else {}
-        if result.function_error or int(response.get("statusCode", 500)) >= 300:
-            raise RuntimeError(f"seeding through {function} failed: {str(result.payload)[:300]}")
-        ids.append(str(json.loads(response["body"])["id"]))
-    return ids
-
-
 def run_remote(
     *,
     endpoint_url: str | None,
@@ -110,39 +94,24 @@ def run_remote(
     server = ExternalPostgres(database_url)
     database = server.database or "postgres"
     target = RemoteTarget(endpoint_url, region=region)
-    workload = Workload(_seed(target, function))
+    workload = Workload(seed_items(target.invoke, function))
     steps = {"burst": (concurrency, invocations), "ramp": (ramp, max(2, invocations // 2))}
     for scenario in scenarios:
         levels, per_client = steps[scenario]
         for clients in levels:
-            monitor = ConnectionMonitor(server, database=database).start()
-            began = time.monotonic()
-            with Progress(f"{scenario}/{label} c={clients}", clients * per_client) as progress:
-                records = drive(
-                    lambda f, e: target.invoke(f, e, log_tail=True),
-                    function,
-                    workload,
-                    clients=clients,
-                    invocations=per_client,
-                    t0=began,
-                    on_request=progress.add,
-                )
-            duration = time.monotonic() - began
-            result = monitor.stop()
-            report.runs.append(
-                RunRecord(
-                    strategy=label,
-                    scenario=scenario,
-                    step=f"c={clients}",
-                    parameters={"clients": clients, "invocations": per_client, "target": endpoint_url or "AWS"},
-                    requests=records,
-                    samples=result.samples,
-                    duration_s=round(duration, 4),
-                    connections_opened=result.connections_opened,
-                    final_connections=result.final_connections,
-                    backend_memory_kib=result.peak_memory_kib,
-                    environments=len({r.environment for r in records if r.environment}),
-                    notes=[f"connections opened counted from {result.opened_counted_from}"],
-                )
+            run = measure_step(
+                functools.partial(target.invoke, log_tail=True),
+                workload,
+                server,
+                database=database,
+                strategy=label,
+                scenario=scenario,
+                step=f"c={clients}",
+                clients=clients,
+                invocations=per_client,
+                parameters={"target": endpoint_url or "AWS"},
+                environments=lambda records: len({r.environment for r in records if r.environment}),
+                function=function,
             )
+            report.runs.append(run)
     return report

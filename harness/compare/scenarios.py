@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from harness.compare.lab import Lab, ServerProfile
 from harness.compare.options import CompareOptions
@@ -27,7 +27,6 @@ ROOMY = ServerProfile(max_connections=300)
 class ScenarioContext:
     lab: Lab
     options: CompareOptions
-    notes: list[str] = field(default_factory=list)
 
     def stand(
         self,

@@ -7,26 +7,24 @@ local Lambda while a monitor samples the server, so rows are comparable across s
 from __future__ import annotations
 
 import functools
-import json
 import threading
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from harness.compare.driver import drive
+from harness.compare.driver import Invoker, drive
 from harness.compare.lab import FUNCTION, LOCAL_PARAMETERS, Lab, ServerProfile
 from harness.compare.options import CompareOptions
 from harness.compare.progress import Progress
-from harness.compare.records import RunRecord
+from harness.compare.records import RequestRecord, RunRecord
 from harness.compare.strategies import Strategy
-from harness.compare.workload import Workload, http_event
+from harness.compare.workload import Workload, seed_items
 from harness.emulator import LocalLambda
 from harness.monitor import ConnectionMonitor
+from harness.postgres import PostgresServer
 
-__all__ = ["SEED_ITEMS", "Stand"]
-
-SEED_ITEMS = 20
+__all__ = ["Stand", "measure_step"]
 
 
 class Stand:
@@ -70,7 +68,7 @@ class Stand:
         self.lam.start()
         try:
             self.lam.set_reserved_concurrency(FUNCTION, self.reserved)
-            self.workload = Workload(self._seed(), read_ratio=self.read_ratio)
+            self.workload = Workload(seed_items(self.lam.invoke, FUNCTION), read_ratio=self.read_ratio)
         except BaseException:
             self.lam.stop()
             raise
@@ -80,17 +78,6 @@ class Stand:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.lam.stop()
-
-    def _seed(self) -> list[str]:
-        """Create the rows reads will fetch, through the function itself (the schema stays the function's business)."""
-        ids = []
-        for number in range(SEED_ITEMS):
-            event = http_event("POST", "/items", body={"name": f"seed-{number}"}, route_key="POST /items")
-            response = self.lam.invoke(FUNCTION, event).payload
-            if not isinstance(response, dict) or int(response.get("statusCode", 0)) >= 300:
-                raise RuntimeError(f"seeding the items table failed: {str(response)[:300]}")
-            ids.append(str(json.loads(response["body"])["id"]))
-        return ids
 
     def prewarm(self, count: int, label: str = "") -> None:
         """Start ``count`` environments (their init done), showing how many are ready: cold starts take seconds."""
@@ -126,38 +113,67 @@ class Stand:
         ``after`` runs once the clients are done and before the monitor stops (a scale-down wait, say).
         """
         assert self.workload is not None, "use the Stand in a with block"
-        deployment = self.deployment
-        monitor = ConnectionMonitor(deployment.server, database=deployment.database).start()
-        began = time.monotonic()
-        with Progress(f"{self.scenario}/{self.strategy.name} {step}", clients * invocations) as progress:
-            records = drive(
-                functools.partial(self.lam.invoke, log_tail=True),
-                FUNCTION,
-                self.workload,
-                clients=clients,
-                invocations=invocations,
-                t0=began,
-                on_request=progress.add,
-            )
-        duration = time.monotonic() - began
-        environments = len(self.lam.environments(FUNCTION))  # before any scale-down wait reclaims them
-        if after is not None:
-            after()
-        result = monitor.stop()
-        run = RunRecord(
+        return measure_step(
+            functools.partial(self.lam.invoke, log_tail=True),
+            self.workload,
+            self.deployment.server,
+            database=self.deployment.database,
             strategy=self.strategy.name,
             scenario=self.scenario,
             step=step,
-            parameters={"clients": clients, "invocations": invocations, **(parameters or {})},
-            requests=records,
-            samples=result.samples,
-            duration_s=round(duration, 4),
-            connections_opened=result.connections_opened,
-            connections_refused=result.connections_refused,
-            final_connections=result.final_connections,
-            backend_memory_kib=result.peak_memory_kib,
-            environments=environments,
+            clients=clients,
+            invocations=invocations,
+            parameters=parameters or {},
+            environments=lambda records: len(self.lam.environments(FUNCTION)),
+            after=after,
         )
-        if result.opened_counted_from != "server log":
-            run.notes.append(f"connections opened counted from {result.opened_counted_from}")
-        return run
+
+
+def measure_step(
+    invoke: Invoker,
+    workload: Workload,
+    server: PostgresServer,
+    *,
+    database: str,
+    strategy: str,
+    scenario: str,
+    step: str,
+    clients: int,
+    invocations: int,
+    parameters: dict[str, Any],
+    environments: Callable[[list[RequestRecord]], int],
+    after: Callable[[], None] | None = None,
+    function: str = FUNCTION,
+) -> RunRecord:
+    """Clients drive ``function`` through ``invoke`` while a monitor samples ``database``: one row of the report.
+
+    ``environments`` counts the execution environments that served, read before ``after`` (which may reclaim them).
+    """
+    monitor = ConnectionMonitor(server, database=database).start()
+    began = time.monotonic()
+    with Progress(f"{scenario}/{strategy} {step}", clients * invocations) as progress:
+        records = drive(
+            invoke, function, workload, clients=clients, invocations=invocations, t0=began, on_request=progress.add
+        )
+    duration = time.monotonic() - began
+    served_by = environments(records)
+    if after is not None:
+        after()
+    result = monitor.stop()
+    run = RunRecord(
+        strategy=strategy,
+        scenario=scenario,
+        step=step,
+        parameters={"clients": clients, "invocations": invocations, **parameters},
+        requests=records,
+        samples=result.samples,
+        duration_s=round(duration, 4),
+        connections_opened=result.connections_opened,
+        connections_refused=result.connections_refused,
+        final_connections=result.final_connections,
+        backend_memory_kib=result.peak_memory_kib,
+        environments=served_by,
+    )
+    if result.opened_counted_from != "server log":
+        run.notes.append(f"connections opened counted from {result.opened_counted_from}")
+    return run

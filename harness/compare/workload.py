@@ -10,9 +10,12 @@ import json
 import random
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["Workload", "http_event"]
+__all__ = ["SEED_ITEMS", "Workload", "http_event", "seed_items"]
+
+SEED_ITEMS = 20
 
 
 def http_event(
@@ -91,3 +94,16 @@ class Workload:
             headers={"idempotency-key": f"lab-{uuid.uuid4().hex}"},
             route_key="POST /items",
         )
+
+
+def seed_items(invoke: Callable[[str, dict[str, Any]], Any], function: str, count: int = SEED_ITEMS) -> list[str]:
+    """Create the rows reads will fetch, through the function itself (the schema stays the function's business)."""
+    ids = []
+    for number in range(count):
+        response = invoke(
+            function, http_event("POST", "/items", body={"name": f"seed-{number}"}, route_key="POST /items")
+        ).payload
+        if not isinstance(response, dict) or int(response.get("statusCode", 0)) >= 300:
+            raise RuntimeError(f"seeding the items table through {function} failed: {str(response)[:300]}")
+        ids.append(str(json.loads(response["body"])["id"]))
+    return ids

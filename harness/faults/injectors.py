@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from harness.compare.lab import FUNCTION
 from harness.emulator import LocalLambda
 from harness.faults.secrets_store import LabSecrets
 from harness.faults.writers import WriterPool
@@ -18,8 +19,6 @@ from harness.pgbouncer import PgBouncer
 from harness.postgres import EmbeddedPostgres
 
 __all__ = ["FAULTS", "Fault", "FaultTarget"]
-
-FUNCTION = "ItemsFunction"
 
 
 @dataclass

@@ -13,9 +13,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.compare.lab import LOCAL_PARAMETERS, migrate
+from harness.compare.lab import APP_ROLE, FUNCTION, LOCAL_PARAMETERS, migrate
 from harness.emulator import LocalLambda
-from harness.faults.injectors import FUNCTION, Fault, FaultTarget
+from harness.faults.injectors import Fault, FaultTarget
 from harness.faults.ledger import LedgerVerdict, WriteLedger
 from harness.faults.secrets_store import LabSecrets
 from harness.faults.writers import Attempt, WriterPool
@@ -25,7 +25,6 @@ from harness.postgres import EmbeddedPostgres
 __all__ = ["RECOVERY_S", "FaultRun", "run_fault"]
 
 RECOVERY_S = 1.0
-APP_ROLE = "app"
 DATABASE = "faults"
 
 

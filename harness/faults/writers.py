@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.compare.driver import classify_error
+from harness.compare.driver import InvokeResultLike, classify_error, outcome
 from harness.compare.workload import http_event
 from harness.faults.ledger import WriteLedger
 
@@ -40,29 +40,12 @@ class Attempt:
         return self.error is None
 
 
-def _status_and_error(result: Any) -> tuple[int, str | None, dict[str, Any]]:
-    """(status the client saw, grouped error or None, the API response) of one invocation."""
-    if getattr(result, "throttled", False) or result.status_code == 429:
-        return 429, "TooManyRequestsException (throttled)", {}
-    payload = result.payload if isinstance(result.payload, dict) else {}
-    if result.function_error:
-        return 502, classify_error(f"{payload.get('errorType', '')}: {payload.get('errorMessage', payload)}"), {}
-    status = int(payload.get("statusCode", 500))
-    if status >= 400:
-        try:
-            message = str(json.loads(payload.get("body") or "{}").get("message", ""))
-        except (ValueError, AttributeError):
-            message = str(payload.get("body"))[:100]
-        return status, f"HTTP {status}: {classify_error(message)}", payload
-    return status, None, payload
-
-
 class WriterPool:
     """``clients`` threads writing until stopped; pausing them lets environments sit frozen (idle) on purpose."""
 
     def __init__(
         self,
-        invoke: Callable[[str, dict[str, Any]], Any],
+        invoke: Callable[[str, dict[str, Any]], InvokeResultLike],
         function: str,
         ledger: WriteLedger,
         *,
@@ -128,7 +111,10 @@ class WriterPool:
         for _ in range(MAX_ATTEMPTS):
             began = time.monotonic()
             try:
-                status, error, response = _status_and_error(self.invoke(self.function, event))
+                result = self.invoke(self.function, event)
+                _, status, error = outcome(result)
+                # the API response (its id, its Retry-After) when the function answered at all
+                response = result.payload if isinstance(result.payload, dict) and not result.function_error else {}
             except Exception as exc:  # noqa: BLE001 - the transport failed: no answer, so retry with the same key
                 status, error, response = 0, classify_error(f"{type(exc).__name__}: {exc}"), {}
             with self._lock:
