@@ -22,6 +22,7 @@ Variables (an empty value counts as unset, because CloudFormation cannot omit a 
 ``DB_APPLICATION_NAME``    ``application_name`` (default: function name + execution environment id)
 ``DB_SIGTERM_DISPOSE``     dispose the engine on SIGTERM (default: only when running under Lambda)
 ``DB_METRICS``             ``per_invocation`` (default: a log line and an EMF document per invocation) or ``off``
+``DB_DEFER_BEGIN``         ``true`` (default): send BEGIN with a transaction's first statement, one round trip fewer
 =========================  ===============================================================================
 
 Example
@@ -68,6 +69,7 @@ DB_SECRET_MAX_AGE_S = "DB_SECRET_MAX_AGE_S"  # noqa: S105 - a variable name
 DB_APPLICATION_NAME = "DB_APPLICATION_NAME"
 DB_SIGTERM_DISPOSE = "DB_SIGTERM_DISPOSE"
 DB_METRICS = "DB_METRICS"
+DB_DEFER_BEGIN = "DB_DEFER_BEGIN"
 # Set by the Lambda runtime; read only to name connections and to detect that we run under Lambda.
 AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
 AWS_LAMBDA_LOG_STREAM_NAME = "AWS_LAMBDA_LOG_STREAM_NAME"
@@ -121,6 +123,7 @@ class DatabaseConfig:
     application_name: str = ""
     sigterm_dispose: bool | None = None
     metrics: MetricsMode = "per_invocation"
+    defer_begin: bool = True
 
     def __post_init__(self) -> None:
         if not self.application_name:
@@ -154,6 +157,7 @@ class DatabaseConfig:
             "application_name": read.text(DB_APPLICATION_NAME) or default_application_name(env),
             "sigterm_dispose": read.flag(DB_SIGTERM_DISPOSE),
             "metrics": read.choice(DB_METRICS, get_args(MetricsMode)),
+            "defer_begin": read.flag(DB_DEFER_BEGIN),
         }
         if values["sigterm_dispose"] is None:
             values["sigterm_dispose"] = bool(env.get(AWS_LAMBDA_FUNCTION_NAME))

@@ -22,6 +22,7 @@ from sqlalchemy.pool import ConnectionPoolEntry, NullPool, PoolProxiedConnection
 from lambda_db import stats as keys
 from lambda_db.config import DatabaseConfig
 from lambda_db.credentials import Credentials
+from lambda_db.dialect import DRIVERNAME as DEFERRED_BEGIN_DRIVERNAME
 from lambda_db.guards import LeakTracker, check_pid, record_pid
 from lambda_db.metrics import layer_logger
 from lambda_db.retry import ConnectRetry, is_auth_failure, is_retryable_connect_error
@@ -91,6 +92,8 @@ def build_engine(
         Returns the monotonic time by which connect retries must stop (the invocation's end), or None outside one.
     """
     url = credentials.url()
+    if config.defer_begin:
+        url = url.set(drivername=DEFERRED_BEGIN_DRIVERNAME)
     engine = create_engine(url, connect_args=_connect_arguments(config), **_pool_arguments(config))
     stats.add(keys.ENGINES_CREATED)
     layer_logger().info(

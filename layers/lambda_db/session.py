@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from lambda_db import stats as keys
+from lambda_db.dialect import uses_deferred_begin
 from lambda_db.errors import DatabaseUnavailableError, PoolTimeoutError
 from lambda_db.stats import Stats
 
@@ -80,22 +81,23 @@ def connect_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
 
 @contextmanager
 def read_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
-    """A read-only Core connection in autocommit: psycopg2 sends no BEGIN, and no ROLLBACK on return.
+    """A read-only Core connection in autocommit: no BEGIN before the statements, no ROLLBACK after them.
 
     Each statement is its own transaction, so a multi-statement read does not see one snapshot; use
     :func:`connect_scope` when that matters.
 
-    We flip psycopg2's ``autocommit`` attribute (a client-side flag, no round trip) rather than use
+    A client-side flag, no round trip: with the layer's dialect (:mod:`lambda_db.dialect`) the connection's
+    ``autocommit_statements``; with SQLAlchemy's own (``DB_DEFER_BEGIN=false``) psycopg2's ``autocommit``. Not
     ``execution_options(isolation_level="AUTOCOMMIT")``: on return SQLAlchemy restores the isolation level, and
-    psycopg2 then sends ``SET default_transaction_isolation TO DEFAULT`` - one round trip per read. With the flag
-    on, SQLAlchemy's rollback at return is a no-op in psycopg2, which sends ROLLBACK only inside a transaction.
+    psycopg2 then sends ``SET default_transaction_isolation TO DEFAULT``, one round trip per read.
     """
     start = monotonic()
     try:
         with _checkout(engine, stats) as connection:
             dbapi_connection = connection.connection.dbapi_connection
             assert dbapi_connection is not None
-            dbapi_connection.autocommit = True
+            flag = "autocommit_statements" if uses_deferred_begin(dbapi_connection) else "autocommit"
+            setattr(dbapi_connection, flag, True)
             try:
                 yield connection
             except sa_exc.DBAPIError as error:
@@ -105,7 +107,7 @@ def read_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
                 raise mapped from error
             finally:
                 if not dbapi_connection.closed:
-                    dbapi_connection.autocommit = False
+                    setattr(dbapi_connection, flag, False)
     finally:
         stats.add(keys.DB_TIME_MS, (monotonic() - start) * 1000.0)
 

@@ -44,7 +44,7 @@ def test_engine_creation_is_logged_with_the_password_hidden(
     db = make_database(pool_mode="single")
     db.engine  # noqa: B018 - building it is the point
     [record] = [r for r in caplog.records if r.getMessage() == "lambda_db engine created"]
-    assert record.database_url.startswith("postgresql+psycopg2://app:***@")
+    assert record.database_url.startswith("postgresql+lambda_db://app:***@")  # the deferred-BEGIN dialect
     assert database.password not in caplog.text
 
 

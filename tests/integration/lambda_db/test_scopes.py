@@ -89,7 +89,7 @@ def test_read_in_a_transaction_scope_would_send_begin(make_database: MakeDatabas
         conn.execute(text("SELECT 43"))
     db.dispose()
     mine = [line for line in database.server.log_lines() if db.config.application_name in line and "statement:" in line]
-    assert any(line.rstrip().endswith("BEGIN") for line in mine)
+    assert any(line.rstrip().endswith("BEGIN;SELECT 43") for line in mine)
 
 
 def test_pool_timeout_is_a_database_unavailable_error(make_database: MakeDatabase) -> None:
@@ -131,7 +131,10 @@ def test_pool_status_counts_checked_out_connections_in_null_mode(make_database: 
 
 
 def test_warm_handler_sends_only_its_statements(make_database: MakeDatabase, database: TestDatabase) -> None:
-    """Through ``@db.handler``: a read is the SELECT alone; a write is BEGIN, the INSERT, COMMIT; nothing else."""
+    """Through ``@db.handler``: a read is the SELECT alone; a write is BEGIN with the INSERT, then COMMIT.
+
+    Each ``statement:`` line of the server's log is one query message, so one client round trip.
+    """
     if not isinstance(database.server, EmbeddedPostgres):
         pytest.skip("reads the embedded server's statement log")
     database.server.execute("CREATE TABLE notes (id serial PRIMARY KEY, body text)", database=database.name)
@@ -153,7 +156,7 @@ def test_warm_handler_sends_only_its_statements(make_database: MakeDatabase, dat
     statements = [line.split("statement:", 1)[1].strip() for line in mine]
     warm = statements[statements.index("SELECT body FROM notes WHERE id = 0") :]  # after the first-connect queries
     expected = [
-        [f"SELECT body FROM notes WHERE id = {n}", "BEGIN", f"INSERT INTO notes (body) VALUES ('note {n}')", "COMMIT"]
+        [f"SELECT body FROM notes WHERE id = {n}", f"BEGIN;INSERT INTO notes (body) VALUES ('note {n}')", "COMMIT"]
         for n in range(3)
     ]
     assert warm == [statement for invocation in expected for statement in invocation]

@@ -15,7 +15,7 @@ WHOLE = ["DB_CONNECT_TIMEOUT_S", "DB_STATEMENT_TIMEOUT_MS", "DB_KEEPALIVES_IDLE_
 WHOLE_QUEUE = ["DB_POOL_SIZE", "DB_MAX_OVERFLOW"]
 DECIMAL = ["DB_POOL_TIMEOUT_S", "DB_POOL_RECYCLE_S", "DB_PING_AFTER_IDLE_S", "DB_CONNECT_RETRY_MAX_S"]
 CHOICES = {"DB_POOL_MODE": ("single", "null", "queue", "per_invocation"), "DB_SSLMODE": ("disable", "allow", "prefer")}
-FLAGS = ["DB_IAM_AUTH", "DB_FORK_GUARD", "DB_SIGTERM_DISPOSE"]
+FLAGS = ["DB_IAM_AUTH", "DB_FORK_GUARD", "DB_SIGTERM_DISPOSE", "DB_DEFER_BEGIN"]
 FLAG_WORDS = {"1", "true", "yes", "on", "0", "false", "no", "off"}
 SSL_MODES = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}
 values = st.text(min_size=1, max_size=30).filter(lambda text: text.strip() != "")

@@ -1,0 +1,142 @@
+"""The work each variant of ``harness bench --only layer`` does: the same read and write, by different routes.
+
+The read is what the items function sends for ``GET /items/{id}``: a Core ``select`` of one row by primary key, in
+autocommit. The write is one INSERT in a transaction. The floor is a persistent psycopg2 connection sending the SQL
+SQLAlchemy compiles those to, by hand, with psycopg2's defaults (its own BEGIN, a round trip of its own, before the
+INSERT; then COMMIT). Every variant is a pair of ``(read, write)`` callables taking a request number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg2
+from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, create_engine, select, text
+
+from harness.postgres import EmbeddedPostgres
+from lambda_db import Database
+
+ROLE, PASSWORD, DBNAME = "bench", "bench-pw", "bench"
+ROWS = 1000
+
+Work = Callable[[int], None]
+Closer = Callable[[], None]
+
+ITEMS = Table("items", MetaData(), Column("id", Integer, primary_key=True), Column("name", Text, nullable=False))
+SELECT = select(ITEMS).where(ITEMS.c.id == bindparam("id"))
+SELECT_SQL = "SELECT items.id, items.name \nFROM items \nWHERE items.id = %(id)s"  # what SELECT compiles to
+INSERT = text("INSERT INTO writes (payload) VALUES (:payload)")
+INSERT_SQL = "INSERT INTO writes (payload) VALUES (%(payload)s)"
+
+
+@dataclass
+class Context:
+    """The three things the handler decorator reads from Lambda's context object."""
+
+    function_name: str = "bench"
+    aws_request_id: str = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def prepare(pg: EmbeddedPostgres) -> str:
+    """Create the bench role, database and tables; return the URL the SQLAlchemy variants use."""
+    pg.create_role(ROLE, PASSWORD)
+    pg.create_database(DBNAME, owner=ROLE)
+    conn = _connect(pg)
+    with conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL)")
+        cur.execute("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, %s) g", (ROWS,))
+        cur.execute("CREATE TABLE writes (id bigserial PRIMARY KEY, payload text NOT NULL)")
+    conn.close()
+    return pg.url(DBNAME, user=ROLE, password=PASSWORD)
+
+
+def _connect(pg: EmbeddedPostgres) -> Any:
+    return psycopg2.connect(host=pg.host, port=pg.port, user=ROLE, password=PASSWORD, dbname=DBNAME)
+
+
+def raw_work(pg: EmbeddedPostgres, *, begin_with_insert: bool = False) -> tuple[Work, Work, Closer]:
+    """psycopg2 by hand. ``begin_with_insert``: send ``BEGIN;INSERT`` as one query, as the layer's dialect does."""
+    read_conn, write_conn = _connect(pg), _connect(pg)
+    read_conn.autocommit = True
+    write_conn.autocommit = begin_with_insert
+
+    def read(i: int) -> None:
+        with read_conn.cursor() as cur:
+            cur.execute(SELECT_SQL, {"id": i % ROWS + 1})
+            cur.fetchone()
+
+    def write(i: int) -> None:
+        with write_conn.cursor() as cur:
+            cur.execute(INSERT_SQL, {"payload": f"raw {i}"})
+        write_conn.commit()
+
+    def write_with_begin(i: int) -> None:
+        with write_conn.cursor() as cur:
+            cur.execute(f"BEGIN;{INSERT_SQL}", {"payload": f"raw {i}"})
+            cur.execute("COMMIT")
+
+    def close() -> None:
+        read_conn.close()
+        write_conn.close()
+
+    return read, write_with_begin if begin_with_insert else write, close
+
+
+def plain_sqlalchemy_work(url: str) -> tuple[Work, Work, Closer]:
+    """What most handlers write: a module-scope engine, QueuePool(1, 0), ``engine.connect()`` / ``engine.begin()``."""
+    engine = create_engine(url, pool_size=1, max_overflow=0)
+
+    def read(i: int) -> None:
+        with engine.connect() as conn:  # psycopg2 sends BEGIN before the SELECT, SQLAlchemy ROLLBACK on return
+            conn.execute(SELECT, {"id": i % ROWS + 1}).one()
+
+    def write(i: int) -> None:
+        with engine.begin() as conn:
+            conn.execute(INSERT, {"payload": f"plain {i}"})
+
+    return read, write, engine.dispose
+
+
+def held_connection_work(url: str) -> tuple[Work, Work, Closer]:
+    """SQLAlchemy's own cost: ``Connection.execute`` on connections never returned, stock psycopg2 dialect."""
+    engine = create_engine(url, pool_size=2, max_overflow=0)
+    reader, writer = engine.connect(), engine.connect()
+    reader.connection.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+    reader.begin()  # SQLAlchemy's own transaction marker, left open: psycopg2 in autocommit sends nothing for it
+
+    def read(i: int) -> None:
+        reader.execute(SELECT, {"id": i % ROWS + 1}).one()
+
+    def write(i: int) -> None:
+        with writer.begin():
+            writer.execute(INSERT, {"payload": f"held {i}"})
+
+    def close() -> None:
+        reader.close()
+        writer.close()
+        engine.dispose()
+
+    return read, write, close
+
+
+def layer_work(db: Database, *, through_handler: bool) -> tuple[Work, Work]:
+    """The layer's scopes, ``db.read()`` and ``db.connect()``, alone or inside ``@db.handler``."""
+
+    def read_once(event: Any, context: Any) -> None:
+        with db.read() as conn:
+            conn.execute(SELECT, {"id": event % ROWS + 1}).one()
+
+    def write_once(event: Any, context: Any) -> None:
+        with db.connect() as conn:
+            conn.execute(INSERT, {"payload": f"layer {event}"})
+
+    if through_handler:
+        read_handler, write_handler = db.handler(read_once), db.handler(write_once)
+        context = Context()
+        return (lambda i: read_handler(i, context)), (lambda i: write_handler(i, context))
+    return (lambda i: read_once(i, None)), (lambda i: write_once(i, None))
