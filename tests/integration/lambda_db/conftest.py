@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -51,12 +52,24 @@ def _quiet_metrics(monkeypatch: pytest.MonkeyPatch) -> None:
 InvocationLog = Callable[[], list[dict[str, Any]]]
 
 
+def report_lines(out: str) -> list[dict[str, Any]]:
+    """The per-invocation lines ``@db.handler`` printed in ``out`` (captured stdout), parsed."""
+    return [json.loads(line) for line in out.splitlines() if '"_aws"' in line or '"lambda_db invocation"' in line]
+
+
+def invocation_stats(out: str) -> list[dict[str, Any]]:
+    """The ``lambda_db`` member (counters, cold_start, request_id, ...) of each log line in ``out``."""
+    return [line["lambda_db"] for line in report_lines(out) if line.get("message") == "lambda_db invocation"]
+
+
 @pytest.fixture
-def invocation_log(caplog: pytest.LogCaptureFixture) -> InvocationLog:
+def invocation_log(capsys: pytest.CaptureFixture[str]) -> InvocationLog:
     """The per-invocation log lines written by ``@db.handler`` so far, as dicts (counters, cold_start, ...)."""
+    seen: list[dict[str, Any]] = []
 
     def lines() -> list[dict[str, Any]]:
-        return [record.lambda_db for record in caplog.records if record.getMessage() == "lambda_db invocation"]
+        seen.extend(invocation_stats(capsys.readouterr().out))
+        return list(seen)
 
     return lines
 

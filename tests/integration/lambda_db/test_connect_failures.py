@@ -18,7 +18,7 @@ from sqlalchemy import text
 from harness.postgres import EmbeddedPostgres, PostgresServer
 from lambda_db import ConfigurationError, Database, DatabaseConfig, DatabaseUnavailableError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext
+from tests.integration.lambda_db.conftest import FakeContext, invocation_stats
 
 SECRETS_NOT_LOGGED = "the secret's password must never reach output"
 
@@ -116,9 +116,9 @@ def test_rotated_secret_is_fetched_again_and_warm_environment_keeps_working(
     # ... and when it must reconnect, the stale cached password fails once, the secret is re-fetched, no error
     assert database.server.terminate_backends(application_prefix="rot:") == 1
     assert handler({}, FakeContext()) != first
-    invocations = [record.lambda_db for record in caplog.records if record.getMessage() == "lambda_db invocation"]
-    assert [stats["secret_refreshes_num"] for stats in invocations] == [0, 0, 1]
-    output = capfd.readouterr().out + caplog.text
+    out = capfd.readouterr().out
+    assert [stats["secret_refreshes_num"] for stats in invocation_stats(out)] == [0, 0, 1]
+    output = out + caplog.text
     assert old_password not in output, SECRETS_NOT_LOGGED
     assert new_password not in output, SECRETS_NOT_LOGGED
     db.dispose()

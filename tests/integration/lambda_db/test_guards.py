@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from lambda_db import Database, DatabaseUnavailableError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase
+from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase, invocation_stats
 
 PID_SQL = text("SELECT pg_backend_pid()")
 
@@ -80,7 +80,9 @@ def test_threads_each_get_their_own_connection(make_database: MakeDatabase, data
     assert len({backend for backend, _ in results.values()}) == threads_num
 
 
-def test_leak_guard_returns_a_leaked_connection(make_database: MakeDatabase, caplog: pytest.LogCaptureFixture) -> None:
+def test_leak_guard_returns_a_leaked_connection(
+    make_database: MakeDatabase, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
     db = make_database(pool_mode="single", pool_timeout_s=0.5)
     leaked: list[Any] = []
 
@@ -100,8 +102,7 @@ def test_leak_guard_returns_a_leaked_connection(make_database: MakeDatabase, cap
     [warning] = [record for record in caplog.records if "still checked out" in record.getMessage()]
     assert "test_guards.py" in warning.leak["checked_out_at"][0]  # where it was checked out
     assert "in leaky" in warning.leak["checked_out_at"][0]
-    invocations = [record.lambda_db for record in caplog.records if record.getMessage() == "lambda_db invocation"]
-    assert [stats["leaks_num"] for stats in invocations] == [1, 0]
+    assert [stats["leaks_num"] for stats in invocation_stats(capsys.readouterr().out)] == [1, 0]
 
 
 def test_dead_idle_connection_is_replaced_before_use(make_database: MakeDatabase, database: TestDatabase) -> None:

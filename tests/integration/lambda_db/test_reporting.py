@@ -1,8 +1,8 @@
-"""Per-invocation reporting: one JSON log line with cold_start and every counter, one EMF document."""
+"""Per-invocation reporting: one JSON line per invocation, both the log line (cold_start, every counter) and EMF."""
 
 from __future__ import annotations
 
-import json
+import re
 from typing import Any
 
 import pytest
@@ -10,12 +10,13 @@ from sqlalchemy import text
 
 from lambda_db import STATS_KEYS
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase
+from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase, report_lines
 
 
 def test_each_invocation_logs_its_counters_and_emits_emf(
-    make_database: MakeDatabase, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    make_database: MakeDatabase, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1")
     db = make_database(pool_mode="single")
 
     @db.handler
@@ -25,13 +26,19 @@ def test_each_invocation_logs_its_counters_and_emits_emf(
 
     handler({}, FakeContext())
     handler({}, FakeContext(aws_request_id="second"))
-    lines = [record.lambda_db for record in caplog.records if record.getMessage() == "lambda_db invocation"]
+    documents = report_lines(capsys.readouterr().out)
+    assert len(documents) == 2  # one line per invocation, log and metrics together
+    lines = [document["lambda_db"] for document in documents]
     assert [line["cold_start"] for line in lines] == [True, False]
     assert [line["connections_opened_num"] for line in lines] == [1, 0]
     assert lines[1]["request_id"] == "second"
     assert set(STATS_KEYS) <= set(lines[0])
-    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
-    assert len(documents) == 2
+    # the keys of a Powertools JSON log line, so log queries treat it like the function's own lines
+    assert {"level", "location", "message", "timestamp", "service"} <= set(documents[0])
+    assert documents[0]["level"] == "INFO"
+    assert documents[0]["message"] == "lambda_db invocation"
+    assert documents[0]["xray_trace_id"] == "1-5759e988-bd862e3fe1be46a994272793"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\+0000", documents[0]["timestamp"])
     namespace = documents[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"]
     assert namespace == "lambda-db-tests"
     assert [doc["connections_opened_num"] for doc in documents] == [[1.0], [0.0]]
@@ -49,7 +56,7 @@ def test_engine_creation_is_logged_with_the_password_hidden(
 
 
 def _emf_documents(out: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in out.splitlines() if line.startswith('{"_aws"')]
+    return [line for line in report_lines(out) if "_aws" in line]
 
 
 def test_emf_documents_are_valid_and_carry_trouble_counters_when_non_zero(
@@ -71,7 +78,7 @@ def test_emf_documents_are_valid_and_carry_trouble_counters_when_non_zero(
         assert directive["Dimensions"] == [["pool_mode", "service"]]
         assert {name: document[name] for name in directive["Dimensions"][0]}["pool_mode"] == "single"
         named = [metric["Name"] for metric in directive["Metrics"]]
-        values = [key for key, value in document.items() if isinstance(value, list)]
+        values = [key for key, value in document.items() if isinstance(value, list)]  # the log half has none
         assert named == values  # every metric has its values, and every list of values is a declared metric
         assert all(len(document[name]) == 1 and isinstance(document[name][0], float) for name in named)
         units = {metric["Name"]: metric["Unit"] for metric in directive["Metrics"]}
@@ -83,7 +90,7 @@ def test_emf_documents_are_valid_and_carry_trouble_counters_when_non_zero(
 
 
 def test_metrics_off_writes_no_line_and_no_document_but_still_counts(
-    make_database: MakeDatabase, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+    make_database: MakeDatabase, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = make_database(pool_mode="single", metrics="off")
 
@@ -94,8 +101,7 @@ def test_metrics_off_writes_no_line_and_no_document_but_still_counts(
 
     handler({}, FakeContext())
     handler({}, FakeContext())
-    assert [r for r in caplog.records if r.getMessage() == "lambda_db invocation"] == []
-    assert _emf_documents(capsys.readouterr().out) == []
+    assert report_lines(capsys.readouterr().out) == []
     lifetime = db.lifetime_stats()
     assert (lifetime["invocations_num"], lifetime["checkouts_num"], lifetime["connections_opened_num"]) == (2, 2, 1)
 
