@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.engine import URL, make_url
 
 from lambda_db.config import DB_SECRET_ARN, DatabaseConfig
-from lambda_db.errors import ConfigurationError
+from lambda_db.errors import ConfigurationError, DatabaseUnavailableError
 from lambda_db.secret_logs import fetching_credentials
 
 __all__ = ["Credentials"]
@@ -27,6 +27,15 @@ class Credentials:
 
     The secret is fetched through Powertools' ``SecretsProvider`` (cached for ``secret_max_age_s``); after an
     authentication failure :meth:`refresh` fetches it again, bypassing the cache, once per failure.
+
+    A secret that cannot be read for good (denied, missing, not decryptable, not the RDS shape) raises
+    ``ConfigurationError``; one that cannot be read for now (Secrets Manager throttling, failing or unreachable, see
+    :func:`~lambda_db.aws_errors.is_transient_aws_error`) raises ``DatabaseUnavailableError``: a 503, retried.
+    The secret is read only to open a connection, so during an outage a warm connection keeps working. When a
+    refresh fails (the server refused the cached password and Secrets Manager cannot be read), the refresh stays
+    owed: the next connection fetches again instead of trying the refused password first, and raises the same
+    ``DatabaseUnavailableError`` until Secrets Manager answers. No cached copy stands in during an outage: not the
+    refused one, and not one older than ``secret_max_age_s`` (Powertools serves none).
     """
 
     def __init__(self, config: DatabaseConfig) -> None:
@@ -78,6 +87,8 @@ class Credentials:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
 
+        from lambda_db.aws_errors import aws_error_name, is_transient_aws_error  # botocore: only with a secret
+
         arn = self._config.secret_arn
         assert arn is not None
         with self._lock:
@@ -88,11 +99,19 @@ class Credentials:
         try:
             with fetching_credentials():  # at DEBUG, botocore would log the response body: the password
                 value = provider.get(arn, transform="json", force_fetch=force, max_age=self._config.secret_max_age_s)
-        except TransformParameterError as exc:
-            raise ConfigurationError(f"{DB_SECRET_ARN}={arn!r}: the secret is not JSON") from exc
-        except GetParameterError as exc:
-            # No secret value in this message: Powertools' errors carry the AWS error text only.
-            raise ConfigurationError(f"{DB_SECRET_ARN}={arn!r} could not be read: {exc}") from exc
+        except (GetParameterError, TransformParameterError) as exc:
+            if force:  # the cached copy is the password the server refused: the next connection must fetch again
+                with self._lock:
+                    self._force_fetch = True
+            if isinstance(exc, TransformParameterError):
+                raise ConfigurationError(f"{DB_SECRET_ARN}={arn!r}: the secret is not JSON") from exc
+            # Powertools raises GetParameterError while handling the SDK's error, not `from` it: it is the context.
+            # No secret value in these messages: an AWS error carries its code, its message and the endpoint only.
+            sdk_error = exc.__cause__ or exc.__context__ or exc
+            failure = f"{DB_SECRET_ARN}={arn!r} could not be read ({aws_error_name(sdk_error)})"
+            if is_transient_aws_error(sdk_error):
+                raise DatabaseUnavailableError(f"{failure}, Secrets Manager is unavailable for now: {exc}") from exc
+            raise ConfigurationError(f"{failure}: {exc}") from exc
         if not isinstance(value, dict) or any(key not in value for key in SECRET_KEYS):
             raise ConfigurationError(
                 f"{DB_SECRET_ARN}={arn!r}: the secret must be a JSON object with the keys "
