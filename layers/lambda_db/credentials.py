@@ -86,6 +86,8 @@ class Credentials:
     def _secret(self) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
         from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError, TransformParameterError
+        from botocore.config import Config
+        from botocore.exceptions import NoRegionError
 
         from lambda_db.aws_errors import aws_error_name, is_transient_aws_error  # botocore: only with a secret
 
@@ -94,7 +96,15 @@ class Credentials:
         with self._lock:
             force, self._force_fetch = self._force_fetch, False
             if self._secrets is None:
-                self._secrets = SecretsProvider()
+                # Lambda sets AWS_REGION and AWS_DEFAULT_REGION; boto3 reads only the second, a local run may set
+                # only the first.
+                region = self._config.aws_region
+                try:
+                    self._secrets = SecretsProvider(boto_config=Config(region_name=region) if region else None)
+                except NoRegionError as exc:
+                    raise ConfigurationError(
+                        f"{DB_SECRET_ARN} is set but no AWS region is: set AWS_REGION (e.g. us-east-1) to read it"
+                    ) from exc
             provider = self._secrets
         try:
             with fetching_credentials():  # at DEBUG, botocore would log the response body: the password

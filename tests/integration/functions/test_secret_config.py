@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import uuid
 from collections.abc import Iterator
 
@@ -73,3 +74,29 @@ def test_items_api_through_the_secret_never_logs_the_password(
     output = capfd.readouterr()
     assert migrated.password not in output.out + output.err
     assert migrated.password not in caplog.text
+
+
+def test_an_unreachable_secrets_manager_is_503_with_retry_after(
+    migrated: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the template's secret path, with Secrets Manager's endpoint on a port where nothing listens
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setattr(lambda_db.database, "_databases", {})
+    set_database_env(monkeypatch, "", "single", f"items:{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv("DB_SECRET_ARN", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-abcdef")
+    items = import_fresh("items.app")
+
+    # WHEN a client reads an item
+    response = items.lambda_handler(load_event("items_get"), LambdaContext())
+
+    # THEN it is told to come back later, not that the service is broken
+    assert response["statusCode"] == 503
+    assert int(response["headers"]["Retry-After"]) >= 1
+    items.db.dispose()

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from lambda_db import DatabaseConfig
+from lambda_db import ConfigurationError, DatabaseConfig
 from lambda_db.credentials import Credentials
 
 URL = "postgresql+psycopg2://app:url-password@db.example:5432/app"
@@ -50,3 +50,12 @@ def test_an_iam_token_made_at_debug_level_is_not_logged(monkeypatch: pytest.Monk
         root.setLevel(previous)
     assert stream.getvalue()  # DEBUG was on: botocore did log
     assert stream.getvalue().count(signature) == 0
+
+
+def test_a_secret_without_an_aws_region_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_CONFIG_FILE", "AWS_PROFILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")  # no region from a config file either
+    credentials = Credentials(DatabaseConfig(secret_arn="arn:aws:secretsmanager:eu-west-1:1:secret:db"))
+    with pytest.raises(ConfigurationError, match="DB_SECRET_ARN is set but no AWS region is: set AWS_REGION"):
+        credentials.connect_params(PARAMS)
