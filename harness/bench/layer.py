@@ -78,7 +78,7 @@ def _time_round(work: Callable[[int], None], requests: int) -> tuple[float, floa
 
 @contextlib.contextmanager
 def _reports_to_devnull() -> Iterator[None]:
-    """The handler's per-invocation log line and EMF document go to /dev/null, still serialised and written."""
+    """The handler's per-invocation line (log and EMF in one) goes to /dev/null, still serialised and written."""
     with open(os.devnull, "w") as devnull:
         handler = layer_logger().registered_handler
         previous = handler.setStream(devnull)  # type: ignore[attr-defined]
@@ -221,13 +221,13 @@ def _render(
         f"{ratio(HANDLER, 'write'):.2f}x; psycopg2 sending BEGIN with the INSERT by hand is "
         f"{ratio(FLOOR_BEGIN, 'write'):.2f}x.",
         "",
-        "`through @db.handler` rows include the per-invocation reporting (one JSON log line and one EMF document, "
-        "serialised and written to /dev/null); `scope only` rows are `db.read()` / `db.connect()` alone. "
+        "`through @db.handler` rows include the per-invocation report (one JSON line, both the log line and the "
+        "EMF document, serialised and written to /dev/null); `scope only` rows are `db.read()` / `db.connect()` alone. "
         "`plain SQLAlchemy` is the usual handler code without the layer (its reads send BEGIN and ROLLBACK "
         "around the SELECT). The read is the Core `select()` the items function sends. The floor's write is "
         "psycopg2's default, three round trips (BEGIN, INSERT, COMMIT); the layer sends the same statements in two "
-        "(`BEGIN;INSERT`, then COMMIT), which is why its write can beat the floor; the `BEGIN sent with the "
-        "INSERT` row is the best psycopg2 by hand can do. On Lambda a round trip crosses the VPC to RDS rather than "
+        "(`BEGIN;INSERT`, then COMMIT), a round trip fewer than the floor; the `BEGIN sent with the INSERT` row "
+        "is what psycopg2 by hand does that way. On Lambda a round trip crosses the VPC to RDS rather than "
         "loopback, so the round trip saved is worth more there and the same Python overhead makes smaller ratios.",
     ]
     return "\n".join(lines)

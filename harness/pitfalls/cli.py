@@ -15,7 +15,7 @@ from harness.pitfalls.runner import PitfallResult, run_pitfalls
 
 DESCRIPTION = "reproduce each connection pitfall (the exact error text) against a real Postgres, then show the fix"
 
-# The layer logs one JSON line and one EMF document per invocation; here the report is the output.
+# The layer prints one JSON line per invocation (log and EMF in one); here the report is the output.
 QUIET_LAYER = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR"}
 
 

@@ -7,7 +7,7 @@ Build the database at module scope (cheap, never connects), decorate the handler
 
     db = get_database()  # configured from DATABASE_URL or DB_SECRET_ARN, DB_POOL_MODE, ...
 
-    @db.handler  # leak guard, per-invocation stats (EMF + one JSON log line), connect-retry deadline
+    @db.handler  # leak guard, per-invocation stats (one JSON line: log and EMF), connect-retry deadline
     def lambda_handler(event, context):
         try:
             with db.read() as conn:  # autocommit: no BEGIN / ROLLBACK round trips

@@ -21,7 +21,7 @@ Variables (an empty value counts as unset, because CloudFormation cannot omit a 
 ``DB_SECRET_MAX_AGE_S``    how long a fetched secret is cached (default 300)
 ``DB_APPLICATION_NAME``    ``application_name`` (default: function name + execution environment id)
 ``DB_SIGTERM_DISPOSE``     dispose the engine on SIGTERM (default: only when running under Lambda)
-``DB_METRICS``             ``per_invocation`` (default: a log line and an EMF document per invocation) or ``off``
+``DB_METRICS``             ``per_invocation`` (default: one line per invocation, log and EMF together) or ``off``
 ``DB_DEFER_BEGIN``         ``true`` (default): send BEGIN with a transaction's first statement, one round trip fewer
 =========================  ===============================================================================
 
