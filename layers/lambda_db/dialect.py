@@ -8,7 +8,8 @@ the transaction itself, the way the PostgreSQL JDBC driver does:
 - ``BEGIN`` is owed when SQLAlchemy begins a transaction, and is sent in the same message as the first statement
   (``BEGIN;INSERT ...``: one simple-protocol query, one round trip, the answer is the INSERT's);
 - ``COMMIT`` / ``ROLLBACK`` are sent only when the server is in a transaction, read from libpq's local transaction
-  status (no round trip): a unit of work that ran no statement sends nothing at all;
+  status (no round trip): a unit of work that ran no statement sends nothing at all; committing a transaction an
+  earlier statement aborted raises instead of silently rolling back, as psycopg2 would;
 - ``executemany`` and server-side (named) cursors get ``BEGIN`` as a message of its own, since their statements
   cannot carry it; a server-side cursor is declared ``WITH HOLD``, the only kind psycopg2 allows in autocommit
   (inside the transaction it behaves the same; SQLAlchemy closes it when the result is consumed or closed).
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg2 import extensions
+from psycopg2 import errors, extensions
 from sqlalchemy.dialects import registry
 from sqlalchemy.dialects.postgresql.psycopg2 import PGDialect_psycopg2
 from sqlalchemy.engine import URL
@@ -35,6 +36,7 @@ DRIVERNAME = "postgresql+lambda_db"
 BEGIN = "BEGIN"
 BEGIN_AT_LEVEL = "BEGIN ISOLATION LEVEL "
 _IDLE = extensions.TRANSACTION_STATUS_IDLE
+_INERROR = extensions.TRANSACTION_STATUS_INERROR
 _NONE, _OWED, _SENT = 0, 1, 2  # DeferredBeginConnection.begin_state
 
 
@@ -95,10 +97,24 @@ class DeferredBeginDialect(PGDialect_psycopg2):
             raw.begin_state = _OWED
 
     def do_commit(self, dbapi_connection: Any) -> None:
+        """COMMIT if the server is in a transaction; refuse to "commit" one that an earlier statement aborted.
+
+        Postgres answers COMMIT in an aborted transaction with a rollback and no error, so code that swallowed a
+        statement's error and committed would believe its writes landed (psycopg2's ``commit()`` says nothing
+        either). Here that commit rolls back and raises ``InFailedSqlTransaction``: the caller learns nothing was
+        written.
+        """
         raw = _raw(dbapi_connection)
         raw.begin_state = _NONE
-        if raw.info.transaction_status != _IDLE:
-            _send(raw, "COMMIT")
+        status = raw.info.transaction_status
+        if status == _IDLE:
+            return
+        if status == _INERROR:
+            _send(raw, "ROLLBACK")
+            raise errors.InFailedSqlTransaction(
+                "COMMIT of a transaction an earlier statement aborted: it was rolled back, nothing was written"
+            )
+        _send(raw, "COMMIT")
 
     def do_rollback(self, dbapi_connection: Any) -> None:
         raw = _raw(dbapi_connection)

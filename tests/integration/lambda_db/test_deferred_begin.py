@@ -5,9 +5,11 @@ Each ``statement:`` line in the server's log (``log_statement = 'all'``) is one 
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InternalError
 
 from harness.postgres import EmbeddedPostgres
 from lambda_db import Database
@@ -192,3 +194,38 @@ def test_executemany_and_server_side_cursors_send_begin_on_its_own(
     assert sent[4] == "BEGIN"
     assert sent[5].startswith("DECLARE")
     assert "WITH HOLD" in sent[5]
+
+
+@pytest.mark.usefixtures("notes")
+def test_committing_after_a_swallowed_error_raises_instead_of_losing_the_writes(
+    make_database: MakeDatabase, database: TestDatabase
+) -> None:
+    """Postgres answers COMMIT in an aborted transaction with a silent rollback; the layer makes that an error."""
+    db = _warm(make_database())
+
+    def swallowing_unit_of_work() -> None:
+        with db.connect() as conn:
+            conn.execute(text("INSERT INTO notes VALUES (1, 'lost')"))
+            with contextlib.suppress(IntegrityError):  # the bug: the transaction is aborted, and the scope commits
+                conn.execute(text("INSERT INTO notes VALUES (1, 'duplicate')"))
+
+    with pytest.raises(InternalError, match="it was rolled back, nothing was written"):
+        swallowing_unit_of_work()
+    assert _bodies(database) == []
+    with db.connect() as conn:  # the connection is clean again
+        conn.execute(text("INSERT INTO notes VALUES (2, 'next')"))
+    assert _bodies(database) == ["next"]
+    assert db.get_stats()["connections_opened_num"] == 1
+
+
+@pytest.mark.usefixtures("notes")
+def test_the_same_swallowed_error_with_stock_psycopg2_loses_the_writes_silently(
+    make_database: MakeDatabase, database: TestDatabase
+) -> None:
+    """The control for the test above: SQLAlchemy's own dialect commits "successfully" and nothing is written."""
+    db = _warm(make_database(defer_begin=False))
+    with db.connect() as conn:
+        conn.execute(text("INSERT INTO notes VALUES (1, 'lost')"))
+        with contextlib.suppress(IntegrityError):
+            conn.execute(text("INSERT INTO notes VALUES (1, 'duplicate')"))
+    assert _bodies(database) == []  # no error was raised, and the first INSERT is gone
