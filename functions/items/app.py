@@ -1,8 +1,9 @@
 """Items API: the routes of an HTTP API on one Lambda function, and the one place errors become HTTP statuses.
 
-The database is built at module scope (once per execution environment, connecting on first use); every request
-runs in one scope of it: ``db.session()`` for a write (one transaction), ``db.read()`` for a read (autocommit).
-The SQL lives in :mod:`app_model.items`.
+The database and the settings are built at module scope (once per execution environment; the database connects on
+first use, a bad setting stops the init); every request runs in one scope of it: ``db.session()`` for a write (one
+transaction), ``db.read()`` for a read (autocommit). The SQL lives in :mod:`app_model.items` and
+:mod:`app_model.idempotency`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
 
 from app_model import (
+    AppConfig,
     BodyTooLargeError,
     IdempotencyKeyReusedError,
     InvalidInputError,
@@ -31,6 +33,7 @@ from lambda_db import DatabaseUnavailableError, get_database
 
 logger = Logger()
 db = get_database()
+config = AppConfig.from_env()
 app = APIGatewayHttpResolver()
 ROUTES = ("POST /items", "GET /items", "GET /items/{id}", "PUT /items/{id}", "DELETE /items/{id}", "GET /health")
 
@@ -47,12 +50,13 @@ def _body() -> str | None:
 # -- routes -------------------------------------------------------------------------------------------------------
 @app.post("/items")
 def create_item() -> Response[str]:
-    """Create an item; with ``Idempotency-Key`` a retry gets the first answer (``Idempotent-Replayed: true``)."""
+    """Create an item; with ``Idempotency-Key`` a retry in the TTL gets the first answer (``Idempotent-Replayed``)."""
     event = app.current_event
     key = schemas.parse_idempotency_key(event.headers.get("idempotency-key"))
     data = schemas.parse_body(ItemIn, _body())
+    digest = idempotency.fingerprint(data.model_dump_json())
     with db.session() as session:
-        replay = idempotency.claim_key(session, key, idempotency.fingerprint(data.model_dump_json())) if key else None
+        replay = idempotency.claim_key(session, key, digest, ttl_s=config.idempotency_ttl_s) if key else None
         if replay is None:
             item = items.create_item(session, data)
             if key:

@@ -1,4 +1,4 @@
-"""app_model: the example application's tables, migrations, input schemas and SQL, shared by the three functions.
+"""app_model: the example application's tables, migrations, input schemas, SQL and settings, shared by the functions.
 
 It ships in the same layer as ``lambda_db`` (``/opt/python/app_model``), so the handlers stay thin: routes in
 ``functions/<name>/app.py``, the SQL here.
@@ -6,9 +6,11 @@ It ships in the same layer as ``lambda_db`` (``/opt/python/app_model``), so the 
 
 from __future__ import annotations
 
+from app_model.config import AppConfig
 from app_model.errors import (
     AppError,
     BodyTooLargeError,
+    ConfigurationError,
     IdempotencyKeyReusedError,
     InvalidInputError,
     ItemNotFoundError,
@@ -17,8 +19,10 @@ from app_model.migrations import LATEST_VERSION, applied_versions, migrate
 
 __all__ = [
     "LATEST_VERSION",
+    "AppConfig",
     "AppError",
     "BodyTooLargeError",
+    "ConfigurationError",
     "IdempotencyKeyReusedError",
     "InvalidInputError",
     "ItemNotFoundError",

@@ -1,12 +1,27 @@
-"""The application's own errors; the Items API maps each to one HTTP status, in one place."""
+"""The application's own errors; the Items API maps each to one HTTP status, in one place.
+
+``ConfigurationError`` is the exception: it is raised at init (module scope), before any request, and stops the
+function with its message, as ``lambda_db``'s own ``ConfigurationError`` does.
+"""
 
 from __future__ import annotations
 
-__all__ = ["AppError", "BodyTooLargeError", "IdempotencyKeyReusedError", "InvalidInputError", "ItemNotFoundError"]
+__all__ = [
+    "AppError",
+    "BodyTooLargeError",
+    "ConfigurationError",
+    "IdempotencyKeyReusedError",
+    "InvalidInputError",
+    "ItemNotFoundError",
+]
 
 
 class AppError(Exception):
     """Base class of the errors the application raises on purpose."""
+
+
+class ConfigurationError(AppError, ValueError):
+    """An application setting is invalid; the message names the variable, the value and what is allowed."""
 
 
 class InvalidInputError(AppError, ValueError):

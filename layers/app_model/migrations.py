@@ -8,7 +8,7 @@ the schema by appending a step.
 Example
 -------
 >>> from sqlalchemy import create_engine
->>> applied = migrate(create_engine(url))   # [1, 2] on a fresh database, [] on the next run
+>>> applied = migrate(create_engine(url))   # [1, 2, 3] on a fresh database, [] on the next run
 """
 
 from __future__ import annotations
@@ -63,6 +63,18 @@ MIGRATIONS: tuple[Migration, ...] = (
                 item_id bigint REFERENCES items (id) ON DELETE SET NULL,
                 ingested_at timestamptz NOT NULL DEFAULT now()
             )""",
+        ),
+    ),
+    Migration(
+        3,
+        "idempotency keys by age",
+        (
+            # Keys expire by created_at (step 1 made it NOT NULL DEFAULT now(), so every existing key already has
+            # the time it was first used); the janitor deletes the oldest first, in batches, through this index.
+            # CONCURRENTLY cannot run in the migration's transaction, so the build blocks writes of new keys while
+            # it runs: on a table grown large, build it by hand first with CREATE INDEX CONCURRENTLY and this
+            # name, and the step finds it there.
+            "CREATE INDEX IF NOT EXISTS idempotency_keys_created_at_idx ON idempotency_keys (created_at)",
         ),
     ),
 )

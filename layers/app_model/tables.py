@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Integer, Text, func
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Identity, Index, Integer, Text, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -45,9 +45,13 @@ class Item(Base):
 
 
 class IdempotencyRecord(Base):
-    """A client's ``Idempotency-Key`` and the response its first request got, written with that request's rows."""
+    """A client's ``Idempotency-Key`` and the response its first request got, written with that request's rows.
+
+    Kept for ``IDEMPOTENCY_TTL_S`` from ``created_at`` (when it was claimed); the janitor deletes it after that.
+    """
 
     __tablename__ = "idempotency_keys"
+    __table_args__ = (Index("idempotency_keys_created_at_idx", "created_at"),)
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     request_hash: Mapped[str] = mapped_column(Text)

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
+from app_model.config import DEFAULT_IDEMPOTENCY_TTL_S, IDEMPOTENCY_TTL_S, MIN_IDEMPOTENCY_TTL_S
+
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS = ("ItemsFunction", "IngestFunction", "MigrateFunction")
 SQS_MIN_MAXIMUM_CONCURRENCY = 2  # the lowest ScalingConfig.MaximumConcurrency SQS accepts
@@ -87,7 +89,8 @@ def test_the_budget_parameter_offers_exactly_the_rows_of_the_split(template: dic
 
 def test_concurrency_caps_come_from_the_budget_split(template: dict[str, Any]) -> None:
     resources = template["Resources"]
-    for name, column in (("ItemsFunction", "Items"), ("IngestFunction", "Ingest"), ("MigrateFunction", "Migrate")):
+    for name in FUNCTIONS:
+        column = name.removesuffix("Function")
         reserved = resources[name]["Properties"]["ReservedConcurrentExecutions"]
         assert reserved == {"Fn::FindInMap": ["BudgetSplit", {"Ref": "ConnectionBudget"}, column]}, name
     scaling = resources["IngestFunction"]["Properties"]["Events"]["Queue"]["Properties"]["ScalingConfig"]
@@ -151,7 +154,7 @@ def test_the_proxy_requires_tls_and_iam_and_switches_the_functions_to_null(templ
 
 def test_outputs_name_the_api_the_functions_and_the_proxy(template: dict[str, Any]) -> None:
     outputs = template["Outputs"]
-    for name in ("ApiUrl", "ItemsFunctionName", "IngestFunctionName", "MigrateFunctionName", "ProxyEndpoint"):
+    for name in ("ApiUrl", *(f"{function}Name" for function in FUNCTIONS), "ProxyEndpoint"):
         assert name in outputs, name
     assert outputs["ProxyEndpoint"]["Condition"] == "UseProxy"
 
@@ -170,3 +173,17 @@ def test_the_deploy_time_migration_waits_for_the_proxy_target(template: dict[str
     migration = template["Resources"]["SchemaMigration"]["Properties"]
     assert migration["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
     assert migration["ProxyTarget"] == {"Fn::If": ["UseProxy", {"Ref": "DbProxyTargetGroup"}, "direct"]}
+
+
+def test_the_idempotency_ttl_parameter_reaches_every_function_within_what_app_model_accepts(
+    template: dict[str, Any],
+) -> None:
+    parameter = template["Parameters"]["IdempotencyTtlSeconds"]
+    assert parameter["Type"] == "Number"
+    assert parameter["Default"] == DEFAULT_IDEMPOTENCY_TTL_S
+    assert parameter["MinValue"] == MIN_IDEMPOTENCY_TTL_S
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables[IDEMPOTENCY_TTL_S] == {"Ref": "IdempotencyTtlSeconds"}
+    for name in FUNCTIONS:
+        overrides = template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
+        assert IDEMPOTENCY_TTL_S not in overrides, name

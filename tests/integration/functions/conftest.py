@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -113,3 +114,19 @@ def load_function(monkeypatch: pytest.MonkeyPatch, migrated: TestDatabase) -> It
 def count_rows(database: TestDatabase, table: str) -> int:
     """Rows in ``table``, counted by the superuser outside the functions' connections."""
     return int(database.server.execute(f"SELECT count(*) FROM {table}", database=database.name)[0][0])
+
+
+def blocked_transactions(database: TestDatabase, *, at_least: int = 1) -> int:
+    """Transactions waiting on another's row lock, polled until ``at_least`` show up (or 4 s pass)."""
+    waiting = 0
+    for _ in range(200):
+        waiting = int(
+            database.server.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'",
+                database=database.name,
+            )[0][0]
+        )
+        if waiting >= at_least:
+            break
+        time.sleep(0.02)
+    return waiting

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from app_model import LATEST_VERSION, migrate
-from app_model.migrations import ADVISORY_LOCK_KEY
+from app_model import LATEST_VERSION, idempotency, migrate, migrations
+from app_model.migrations import ADVISORY_LOCK_KEY, MIGRATIONS
 from app_model.tables import Base
 from lambda_db import DatabaseUnavailableError
 from tests.conftest import TestDatabase
@@ -67,8 +67,48 @@ def test_the_migrations_create_what_the_orm_maps(database: TestDatabase) -> None
         for table in Base.metadata.sorted_tables:
             in_database = {column["name"] for column in inspector.get_columns(table.name)}
             assert in_database == set(table.columns.keys()), table.name
+            indexes = {index["name"] for index in inspector.get_indexes(table.name)}
+            assert indexes == {index.name for index in table.indexes}, table.name
     finally:
         engine.dispose()
+
+
+def test_the_key_expiry_step_applies_to_a_database_that_already_has_keys(
+    database: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN a database the previous release migrated (steps 1 and 2), holding a key from 3 days ago and a recent one
+    engine = create_engine(database.url)
+    with monkeypatch.context() as previous_release:
+        previous_release.setattr(migrations, "MIGRATIONS", MIGRATIONS[:2])
+        assert migrate(engine) == [1, 2]
+    database.server.execute(
+        """INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at) VALUES
+           ('old', 'h', 201, '{"id": 1}', now() - interval '3 days'), ('recent', 'h', 201, '{"id": 2}', now())""",
+        database=database.name,
+    )
+    keys_before = _keys(database)
+
+    # WHEN this release migrates it
+    applied = migrate(engine)
+
+    # THEN only the new step runs, every key is kept with the time it was first used, and the index is there
+    assert applied == [3]
+    assert _keys(database) == keys_before
+    index = database.server.execute(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'idempotency_keys_created_at_idx'", database=database.name
+    )
+    assert index == [
+        ("CREATE INDEX idempotency_keys_created_at_idx ON public.idempotency_keys USING btree (created_at)",)
+    ]
+    # ... so the key from 3 days ago is already past the default TTL, and the recent one is not
+    with engine.begin() as connection:
+        assert idempotency.delete_expired(connection, ttl_s=24 * 3600) == 1
+    assert [key for key, _ in _keys(database)] == ["recent"]
+    engine.dispose()
+
+
+def _keys(database: TestDatabase) -> list[tuple[str, Any]]:
+    return database.server.execute("SELECT key, created_at FROM idempotency_keys ORDER BY key", database=database.name)
 
 
 def test_the_handler_migrates_a_fresh_database(load_function: Callable[..., Function], database: TestDatabase) -> None:
