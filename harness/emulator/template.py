@@ -6,7 +6,8 @@ prepended, as SAM does), and for each ``AWS::Serverless::Function``: ``CodeUri``
 ``Timeout``, ``MemorySize``, ``ReservedConcurrentExecutions``, ``Environment.Variables``, ``LoggingConfig``,
 ``Layers`` (a ``Ref`` to an ``AWS::Serverless::LayerVersion`` becomes its ``ContentUri``), ``FunctionName`` and
 ``HttpApi``/``Api`` events. A parameter with no Default and no override is empty (noted), as a local run needs no
-secret ARN or subnets.
+secret ARN or subnets. Other event sources (``Schedule``, ``SQS``, ...) are accepted and not run: nothing polls a
+queue or fires a schedule here, so invoke those functions yourself (each one is noted).
 ``--env-vars`` (SAM's JSON: ``{"Parameters": {...}, "<LogicalId>": {...}}``) is applied last; unlike SAM, a variable
 the template does not declare is added rather than ignored, so the lab can pass settings the template leaves out.
 """
@@ -30,6 +31,7 @@ __all__ = ["LoadedTemplate", "load_template", "parse_parameter_overrides"]
 
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
+ROUTE_EVENTS = ("HttpApi", "Api")  # the only event sources the emulator serves
 
 
 @dataclass
@@ -193,6 +195,7 @@ def load_template(
             raise TemplateError(f"{where}: {exc}") from exc
         loaded.functions.append(spec)
         loaded.routes.extend(_routes(logical_id, props.get("Events") or {}))
+        loaded.notes += _unserved_events(logical_id, props.get("Events") or {})
     return loaded
 
 
@@ -210,11 +213,19 @@ def _layers(refs: list[Any], resources: Mapping[str, Any], resolver: Resolver, b
     return paths
 
 
+def _unserved_events(logical_id: str, events: Mapping[str, Any]) -> list[str]:
+    return [
+        f"{logical_id}: {event.get('Type')} event {name} is not run here (invoke the function to run it)"
+        for name, event in events.items()
+        if event.get("Type") not in ROUTE_EVENTS
+    ]
+
+
 def _routes(logical_id: str, events: Mapping[str, Any]) -> list[Route]:
     routes = []
     for event in events.values():
         kind = event.get("Type")
-        if kind not in ("HttpApi", "Api"):
+        if kind not in ROUTE_EVENTS:
             continue
         props = event.get("Properties") or {}
         version: Literal["1.0", "2.0"] = "2.0" if kind == "HttpApi" else "1.0"

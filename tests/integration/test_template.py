@@ -17,7 +17,7 @@ import yaml
 from app_model.config import DEFAULT_IDEMPOTENCY_TTL_S, IDEMPOTENCY_TTL_S, MIN_IDEMPOTENCY_TTL_S
 
 REPO = Path(__file__).resolve().parents[2]
-FUNCTIONS = ("ItemsFunction", "IngestFunction", "MigrateFunction")
+FUNCTIONS = ("ItemsFunction", "IngestFunction", "MigrateFunction", "JanitorFunction")
 SQS_MIN_MAXIMUM_CONCURRENCY = 2  # the lowest ScalingConfig.MaximumConcurrency SQS accepts
 HEADROOM = 0.85  # each row should hand out most of its budget, but not all of it
 
@@ -75,11 +75,12 @@ def test_every_function_gets_the_layer_the_runtime_and_json_logs_from_globals(te
 @pytest.mark.parametrize("budget", ["10", "25", "50", "100", "200", "400"])
 def test_each_budget_row_adds_up_to_at_most_the_budget(template: dict[str, Any], budget: str) -> None:
     row = template["Mappings"]["BudgetSplit"][budget]
-    total = row["Items"] + row["Ingest"] + row["Migrate"]
+    total = row["Items"] + row["Ingest"] + row["Migrate"] + row["Janitor"]
     assert total <= int(budget)
     assert total >= HEADROOM * int(budget)
     assert row["Ingest"] >= SQS_MIN_MAXIMUM_CONCURRENCY
     assert row["Migrate"] == 1
+    assert row["Janitor"] == 1
 
 
 def test_the_budget_parameter_offers_exactly_the_rows_of_the_split(template: dict[str, Any]) -> None:
@@ -173,6 +174,14 @@ def test_the_deploy_time_migration_waits_for_the_proxy_target(template: dict[str
     migration = template["Resources"]["SchemaMigration"]["Properties"]
     assert migration["ServiceToken"] == {"Fn::GetAtt": ["MigrateFunction", "Arn"]}
     assert migration["ProxyTarget"] == {"Fn::If": ["UseProxy", {"Ref": "DbProxyTargetGroup"}, "direct"]}
+
+
+def test_the_janitor_runs_every_hour_on_a_schedule(template: dict[str, Any]) -> None:
+    events = template["Resources"]["JanitorFunction"]["Properties"]["Events"]
+    assert [event["Type"] for event in events.values()] == ["Schedule"]
+    assert [event["Properties"]["Schedule"] for event in events.values()] == ["rate(1 hour)"]
+    event_file = json.loads((REPO / "events" / "janitor_schedule.json").read_text())
+    assert event_file["detail-type"] == "Scheduled Event"
 
 
 def test_the_idempotency_ttl_parameter_reaches_every_function_within_what_app_model_accepts(

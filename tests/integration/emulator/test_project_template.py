@@ -21,7 +21,7 @@ def test_template_loads_every_function_with_the_layer_and_routes():
         specs = {spec.name: spec for spec in lam.pool.specs()}
         routes = {(route.method, route.path) for route in lam.routes}
 
-    assert {"ItemsFunction", "IngestFunction", "MigrateFunction"} <= set(specs)
+    assert {"ItemsFunction", "IngestFunction", "MigrateFunction", "JanitorFunction"} <= set(specs)
     items = specs["ItemsFunction"]
     assert items.handler == "app.lambda_handler"
     assert items.reserved_concurrency is not None

@@ -1,4 +1,4 @@
-"""The template's three functions under the real Lambda runtime client (awslambdaric), resolved from template.yaml.
+"""The template's functions under the real Lambda runtime client (awslambdaric), resolved from template.yaml.
 
 What the in-process tests cannot see: the template wires the handlers, the layer path and the environment the way
 the functions expect, and a warm environment keeps exactly one connection in ``single`` mode.
@@ -40,7 +40,7 @@ def _payload(lam: LocalLambda, function: str, event: str) -> Any:
     return result.payload
 
 
-def test_the_template_functions_migrate_serve_and_ingest(lam: LocalLambda, database: TestDatabase) -> None:
+def test_the_template_functions_migrate_serve_ingest_and_clean_up(lam: LocalLambda, database: TestDatabase) -> None:
     assert _payload(lam, "MigrateFunction", "migrate_invoke")["applied"] == list(range(1, LATEST_VERSION + 1))
 
     assert _payload(lam, "ItemsFunction", "items_create")["statusCode"] == 201
@@ -51,6 +51,16 @@ def test_the_template_functions_migrate_serve_and_ingest(lam: LocalLambda, datab
 
     names = database.server.execute("SELECT name FROM items ORDER BY id", database=database.name)
     assert [name for (name,) in names] == ["widget", "bolt", "washer"]
-    # single mode: the one warm Items environment holds one connection; the migration (null mode) holds none
+    # the janitor gets the template's TTL (24 h): a key from 2 days ago goes, one from an hour ago stays
+    database.server.execute(
+        """INSERT INTO idempotency_keys (key, request_hash, status_code, response, created_at) VALUES
+           ('old', 'h', 201, '{}', now() - interval '2 days'), ('new', 'h', 201, '{}', now() - interval '1 hour')""",
+        database=database.name,
+    )
+    cleaned = _payload(lam, "JanitorFunction", "janitor_schedule")
+    assert cleaned == {"deleted": 1, "batches": 1, "finished": True, "ttl_s": 86400}
+    assert database.server.execute("SELECT key FROM idempotency_keys", database=database.name) == [("new",)]
+    # single mode: the one warm Items (and Janitor) environment holds one connection; the migration (null mode) none
     assert database.connections(application_prefix="ItemsFunction:") == 1
+    assert database.connections(application_prefix="JanitorFunction:") == 1
     assert database.connections(application_prefix="MigrateFunction:") == 0

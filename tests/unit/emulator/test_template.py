@@ -116,6 +116,31 @@ def test_parameter_without_default_is_empty_and_noted_unless_overridden(tmp_path
     assert load_template(template, parameter_overrides={"Url": "x"}).notes == []
 
 
+def test_a_schedule_or_queue_event_is_accepted_and_noted_as_not_run(tmp_path):
+    (tmp_path / "code").mkdir()
+    template = tmp_path / "template.yaml"
+    template.write_text(
+        "Resources:\n"
+        "  JanitorFunction:\n"
+        "    Type: AWS::Serverless::Function\n"
+        "    Properties:\n"
+        "      CodeUri: code/\n"
+        "      Handler: app.handler\n"
+        "      Events:\n"
+        "        Hourly: {Type: Schedule, Properties: {Schedule: rate(1 hour)}}\n"
+        "        Queue: {Type: SQS, Properties: {Queue: arn:aws:sqs:us-east-1:123456789012:q}}\n"
+    )
+
+    loaded = load_template(template)
+
+    assert [spec.name for spec in loaded.functions] == ["JanitorFunction"]
+    assert loaded.routes == []
+    assert loaded.notes == [
+        "JanitorFunction: Schedule event Hourly is not run here (invoke the function to run it)",
+        "JanitorFunction: SQS event Queue is not run here (invoke the function to run it)",
+    ]
+
+
 def test_parameter_overrides_accept_both_sam_forms():
     assert parse_parameter_overrides(["A=1", "B=two"]) == {"A": "1", "B": "two"}
     assert parse_parameter_overrides(["ParameterKey=A,ParameterValue=1 ParameterKey=B,ParameterValue=2"]) == {
