@@ -1,7 +1,8 @@
 """``Idempotency-Key`` for POST: a retried request gets the first answer instead of writing twice, for a while.
 
-A key is kept for a TTL (``IDEMPOTENCY_TTL_S``, 24 hours by default, see :mod:`app_model.config`), counted from its
-first use (``created_at``): a retry within it replays the first answer; a reuse after it is a new request.
+A key is kept for a TTL (``IDEMPOTENCY_TTL_S``, 24 hours by default, see :mod:`app_model.config`), counted from the
+request that claimed it (``created_at``): a retry within it replays that answer; a reuse after it is a new request,
+which claims the key again and starts a new TTL.
 
 The key is claimed with one statement, ``INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE`` the stored key has
 expired, in the same transaction as the write, and the response is stored in that transaction too:
