@@ -15,10 +15,14 @@ from lambda_db.stats import STATS_KEYS
 STATS = {key: 0 for key in STATS_KEYS} | {"db_time_ms": 0.25, "checkouts_num": 1}
 
 
-@pytest.fixture
-def logger_level() -> Iterator[None]:
+@pytest.fixture(autouse=True)
+def logger_level(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The layer's logger at INFO and metrics on, whatever ran before in this process (the level sticks)."""
+    for variable in ("POWERTOOLS_METRICS_DISABLED", "POWERTOOLS_DEV", "_X_AMZN_TRACE_ID"):
+        monkeypatch.delenv(variable, raising=False)
     logger = logging.getLogger(layer_logger().name)
     previous = logger.level
+    logger.setLevel(logging.INFO)
     yield
     logger.setLevel(previous)
 
@@ -65,9 +69,7 @@ def test_with_metrics_disabled_the_line_is_the_log_only(
     assert line["lambda_db"]["db_time_ms"] == 0.25
 
 
-def test_with_both_off_nothing_is_written(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, logger_level: None
-) -> None:
+def test_with_both_off_nothing_is_written(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
     logging.getLogger(layer_logger().name).setLevel(logging.WARNING)
     InvocationReporter(pool_mode="single").emit(STATS, cold_start=False)
