@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+from sqlalchemy import text
 
 from lambda_db import Database, DatabaseConfig
 from tests.conftest import TestDatabase
@@ -107,3 +110,48 @@ def moto_endpoint(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         monkeypatch.setenv(name, value)
     yield endpoint
     server.stop()
+
+
+@dataclass
+class SecretRole:
+    """A role of its own whose password lives in a Secrets Manager secret in the RDS shape, and can be rotated.
+
+    Its own role, because the shared application role's password must not change under other tests.
+    """
+
+    database: TestDatabase
+    name: str
+    password: str
+    arn: str = ""
+
+    def secret_string(self) -> str:
+        server = self.database.server
+        secret = {"host": server.host, "port": server.port, "username": self.name, "dbname": self.database.name}
+        return json.dumps({**secret, "password": self.password})
+
+    def rotate(self) -> str:
+        """A new password on the server and in the secret (the layer may still hold the old one); returns it."""
+        self.password = "new-" + secrets.token_hex(8)
+        self.database.server.set_password(self.name, self.password)
+        boto3.client("secretsmanager").put_secret_value(SecretId=self.arn, SecretString=self.secret_string())
+        return self.password
+
+
+def make_secret_role(database: TestDatabase, prefix: str) -> SecretRole:
+    """Create the role and its secret (Secrets Manager is wherever ``AWS_ENDPOINT_URL`` points)."""
+    role = SecretRole(database, f"{prefix}_{uuid.uuid4().hex[:8]}", "old-" + secrets.token_hex(8))
+    database.server.create_role(role.name, role.password)
+    client = boto3.client("secretsmanager")
+    role.arn = str(client.create_secret(Name=role.name, SecretString=role.secret_string())["ARN"])
+    return role
+
+
+def backend_pid_handler(db: Database) -> Callable[[Any, Any], int]:
+    """A handler through ``@db.handler`` answering its connection's backend pid (a new pid: a new connection)."""
+
+    @db.handler
+    def handler(event: Any, context: Any) -> int:
+        with db.read() as conn:
+            return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+
+    return handler

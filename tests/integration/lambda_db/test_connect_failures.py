@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import threading
 import time
 import uuid
@@ -18,7 +17,7 @@ from sqlalchemy import text
 from harness.postgres import EmbeddedPostgres, PostgresServer
 from lambda_db import ConfigurationError, Database, DatabaseConfig, DatabaseUnavailableError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, invocation_stats
+from tests.integration.lambda_db.conftest import FakeContext, backend_pid_handler, invocation_stats, make_secret_role
 
 SECRETS_NOT_LOGGED = "the secret's password must never reach output"
 
@@ -92,25 +91,15 @@ def test_rotated_secret_is_fetched_again_and_warm_environment_keeps_working(
     capfd: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # GIVEN a role of its own (the shared app role's password must not change under other tests)
-    role, old_password = f"rot_{uuid.uuid4().hex[:8]}", "old-" + secrets.token_hex(8)
-    database.server.create_role(role, old_password)
-    server = database.server
-    secret = {"host": server.host, "port": server.port, "username": role, "dbname": database.name}
-    client = boto3.client("secretsmanager")
-    arn = client.create_secret(Name=role, SecretString=json.dumps({**secret, "password": old_password}))["ARN"]
-    db = Database(DatabaseConfig(secret_arn=arn, application_name=f"rot:{role}", ping_after_idle_s=0.0))
-
-    @db.handler
-    def handler(event: Any, context: Any) -> int:
-        with db.read() as conn:
-            return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    # GIVEN a role of its own, its password in a secret
+    role = make_secret_role(database, "rot")
+    old_password = role.password
+    db = Database(DatabaseConfig(secret_arn=role.arn, application_name=f"rot:{role.name}", ping_after_idle_s=0.0))
+    handler = backend_pid_handler(db)
 
     first = handler({}, FakeContext())
     # WHEN the secret is rotated: new password on the server and in Secrets Manager, old one cached by us
-    new_password = "new-" + secrets.token_hex(8)
-    server.set_password(role, new_password)
-    client.put_secret_value(SecretId=arn, SecretString=json.dumps({**secret, "password": new_password}))
+    new_password = role.rotate()
     # THEN the warm connection keeps working ...
     assert handler({}, FakeContext()) == first
     # ... and when it must reconnect, the stale cached password fails once, the secret is re-fetched, no error

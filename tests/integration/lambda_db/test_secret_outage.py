@@ -21,7 +21,7 @@ from sqlalchemy import text
 
 from lambda_db import ConfigurationError, Database, DatabaseConfig, DatabaseUnavailableError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, InvocationLog
+from tests.integration.lambda_db.conftest import FakeContext, InvocationLog, backend_pid_handler, make_secret_role
 
 
 @pytest.fixture
@@ -86,22 +86,14 @@ def test_a_refresh_during_an_outage_is_unavailable_and_stays_owed_until_secrets_
     manager.start()
     host, port = manager.get_host_and_port()
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
-    role, old_password = f"out_{uuid.uuid4().hex[:8]}", "old-" + secrets.token_hex(8)
-    database.server.create_role(role, old_password)
-    client = boto3.client("secretsmanager")
-    arn = client.create_secret(Name=role, SecretString=json.dumps(_secret_for(database, role, old_password)))["ARN"]
+    secret_role = make_secret_role(database, "out")
+    role, arn, old_password = secret_role.name, secret_role.arn, secret_role.password
     db = Database(DatabaseConfig(secret_arn=arn, application_name=f"out:{role}", ping_after_idle_s=0.0))
-
-    @db.handler
-    def handler(event: Any, context: Any) -> int:
-        with db.read() as conn:
-            return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    handler = backend_pid_handler(db)
 
     first = handler({}, FakeContext())
     # ... and the password rotated (server and secret) while the old one is still cached
-    new_password = "new-" + secrets.token_hex(8)
-    database.server.set_password(role, new_password)
-    client.put_secret_value(SecretId=arn, SecretString=json.dumps(_secret_for(database, role, new_password)))
+    new_password = secret_role.rotate()
 
     # WHEN Secrets Manager goes away: the warm connection needs no secret and keeps working
     manager.stop()
