@@ -6,9 +6,10 @@ into 503 + Retry-After), and always gives the connection back, whatever the bloc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from time import monotonic
+from typing import TypeVar
 
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine
@@ -21,14 +22,16 @@ from lambda_db.stats import Stats
 
 __all__ = ["connect_scope", "read_scope", "session_scope"]
 
+T = TypeVar("T")
+
 
 def _first_line(error: BaseException) -> str:
     original = getattr(error, "orig", None) or error
     return (str(original).strip().splitlines() or [type(original).__name__])[0]
 
 
-def _unavailable(error: BaseException, stats: Stats) -> BaseException:
-    """The layer's error for a failure to get a connection, or ``error`` itself when it is something else."""
+def _unavailable(error: BaseException, stats: Stats) -> DatabaseUnavailableError | None:
+    """The layer's error for a failure to get a connection; None when ``error`` is something else."""
     if isinstance(error, sa_exc.TimeoutError):  # QueuePool: every connection stayed checked out
         stats.add(keys.POOL_TIMEOUTS)
         return PoolTimeoutError(f"no pooled connection became free in time: {error}")
@@ -36,25 +39,25 @@ def _unavailable(error: BaseException, stats: Stats) -> BaseException:
         error.connection_invalidated or isinstance(error, sa_exc.OperationalError)
     ):
         return DatabaseUnavailableError(f"the database is unavailable: {_first_line(error)}")
-    return error
+    return None
 
 
-def _lost(error: BaseException) -> BaseException:
+def _lost(error: BaseException) -> DatabaseUnavailableError | None:
     """A connection lost mid-work is reported as unavailable (never retried: the statement may have run)."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return DatabaseUnavailableError(f"the database connection was lost: {_first_line(error)}")
-    return error
+    return None
 
 
-def _checkout(engine: Engine, stats: Stats) -> Connection:
+def _checked_out(check_out: Callable[[], T], stats: Stats) -> T:
+    """``check_out()`` (``engine.connect``, ``session.connection``), timed, its connect failures mapped."""
     start = monotonic()
     try:
-        return engine.connect()
+        return check_out()
     except (sa_exc.TimeoutError, sa_exc.DBAPIError) as error:
-        mapped = _unavailable(error, stats)
-        if mapped is error:
-            raise
-        raise mapped from error
+        if (mapped := _unavailable(error, stats)) is not None:
+            raise mapped from error
+        raise
     finally:
         stats.add(keys.CHECKOUT_WAIT_MS, (monotonic() - start) * 1000.0)
 
@@ -66,15 +69,14 @@ def connect_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
     """A Core connection inside a transaction: committed when the block ends, rolled back if it raises."""
     start = monotonic()
     try:
-        with _checkout(engine, stats) as connection:
+        with _checked_out(engine.connect, stats) as connection:
             try:
                 with connection.begin():
                     yield connection
             except sa_exc.DBAPIError as error:
-                mapped = _lost(error)
-                if mapped is error:
-                    raise
-                raise mapped from error
+                if (mapped := _lost(error)) is not None:
+                    raise mapped from error
+                raise
     finally:
         stats.add(keys.DB_TIME_MS, (monotonic() - start) * 1000.0)
 
@@ -93,7 +95,7 @@ def read_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
     """
     start = monotonic()
     try:
-        with _checkout(engine, stats) as connection:
+        with _checked_out(engine.connect, stats) as connection:
             dbapi_connection = connection.connection.dbapi_connection
             assert dbapi_connection is not None
             flag = "autocommit_statements" if uses_deferred_begin(dbapi_connection) else "autocommit"
@@ -101,10 +103,9 @@ def read_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
             try:
                 yield connection
             except sa_exc.DBAPIError as error:
-                mapped = _lost(error)
-                if mapped is error:
-                    raise
-                raise mapped from error
+                if (mapped := _lost(error)) is not None:
+                    raise mapped from error
+                raise
             finally:
                 if not dbapi_connection.closed:
                     setattr(dbapi_connection, flag, False)
@@ -122,24 +123,14 @@ def session_scope(engine: Engine, stats: Stats) -> Iterator[Session]:
     start = monotonic()
     try:
         with Session(bind=engine, expire_on_commit=False) as session:
-            checkout_start = monotonic()
-            try:
-                session.connection()  # check out now, so a connect failure maps like the other scopes
-            except (sa_exc.TimeoutError, sa_exc.DBAPIError) as error:
-                mapped = _unavailable(error, stats)
-                if mapped is error:
-                    raise
-                raise mapped from error
-            finally:
-                stats.add(keys.CHECKOUT_WAIT_MS, (monotonic() - checkout_start) * 1000.0)
+            _checked_out(session.connection, stats)  # check out now, so a connect failure maps like the others
             try:
                 yield session
                 session.commit()
             except BaseException as error:
                 session.rollback()
-                mapped = _lost(error)
-                if mapped is error:
-                    raise
-                raise mapped from error
+                if (mapped := _lost(error)) is not None:
+                    raise mapped from error
+                raise
     finally:
         stats.add(keys.DB_TIME_MS, (monotonic() - start) * 1000.0)
