@@ -37,7 +37,6 @@ BEGIN = "BEGIN"
 BEGIN_AT_LEVEL = "BEGIN ISOLATION LEVEL "
 _IDLE = extensions.TRANSACTION_STATUS_IDLE
 _INERROR = extensions.TRANSACTION_STATUS_INERROR
-_NONE, _OWED, _SENT = 0, 1, 2  # DeferredBeginConnection.begin_state
 
 
 class DeferredBeginConnection(extensions.connection):
@@ -45,22 +44,22 @@ class DeferredBeginConnection(extensions.connection):
 
     Attributes
     ----------
-    begin_state:
-        ``0`` no transaction, ``1`` BEGIN owed (sent with the next statement), ``2`` BEGIN sent.
+    begin_owed:
+        True from SQLAlchemy's begin until the transaction's first statement carries (or precedes) the BEGIN.
     begin_sql:
         What opens a transaction: ``BEGIN``, or ``BEGIN ISOLATION LEVEL ...`` for a non-default level.
     autocommit_statements:
         True when every statement should commit on its own (``isolation_level="AUTOCOMMIT"``, ``db.read()``).
     """
 
-    begin_state: int
+    begin_owed: bool
     begin_sql: str
     autocommit_statements: bool
 
     def __init__(self, dsn: str, *args: Any, **kwargs: Any) -> None:
         super().__init__(dsn, *args, **kwargs)
         self.autocommit = True
-        self.begin_state = _NONE
+        self.begin_owed = False
         self.begin_sql = BEGIN
         self.autocommit_statements = False
 
@@ -80,6 +79,13 @@ def _send(dbapi_connection: DeferredBeginConnection, sql: str) -> None:
         cursor.execute(sql)
 
 
+def _begin_apart(raw: DeferredBeginConnection) -> None:
+    """Send an owed BEGIN as a message of its own, for the statements that cannot carry it."""
+    if raw.begin_owed:
+        raw.begin_owed = False
+        _send(raw, raw.begin_sql)
+
+
 class DeferredBeginDialect(PGDialect_psycopg2):
     """SQLAlchemy's psycopg2 dialect, with ``BEGIN`` sent together with each transaction's first statement."""
 
@@ -94,7 +100,7 @@ class DeferredBeginDialect(PGDialect_psycopg2):
     def do_begin(self, dbapi_connection: Any) -> None:
         raw = _raw(dbapi_connection)
         if not raw.autocommit_statements:
-            raw.begin_state = _OWED
+            raw.begin_owed = True
 
     def do_commit(self, dbapi_connection: Any) -> None:
         """COMMIT if the server is in a transaction; refuse to "commit" one that an earlier statement aborted.
@@ -105,7 +111,7 @@ class DeferredBeginDialect(PGDialect_psycopg2):
         written.
         """
         raw = _raw(dbapi_connection)
-        raw.begin_state = _NONE
+        raw.begin_owed = False
         status = raw.info.transaction_status
         if status == _IDLE:
             return
@@ -118,7 +124,7 @@ class DeferredBeginDialect(PGDialect_psycopg2):
 
     def do_rollback(self, dbapi_connection: Any) -> None:
         raw = _raw(dbapi_connection)
-        raw.begin_state = _NONE
+        raw.begin_owed = False
         if not raw.closed and raw.info.transaction_status != _IDLE:
             _send(raw, "ROLLBACK")
 
@@ -133,13 +139,11 @@ class DeferredBeginDialect(PGDialect_psycopg2):
             # A server-side cursor (stream_results, yield_per): psycopg2 refuses one in autocommit unless it is
             # WITH HOLD, and DECLARE cannot share its message with BEGIN.
             cursor.withhold = True
-            if raw.begin_state == _OWED:
-                raw.begin_state = _SENT
-                _send(raw, raw.begin_sql)
+            _begin_apart(raw)
             return statement
-        if raw.begin_state != _OWED:
+        if not raw.begin_owed:
             return statement
-        raw.begin_state = _SENT
+        raw.begin_owed = False
         return f"{raw.begin_sql};{statement}"
 
     def do_execute(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
@@ -149,10 +153,7 @@ class DeferredBeginDialect(PGDialect_psycopg2):
         cursor.execute(self._owed_begin(cursor, statement))
 
     def do_executemany(self, cursor: Any, statement: str, parameters: Any, context: Any = None) -> None:
-        raw: DeferredBeginConnection = cursor.connection
-        if raw.begin_state == _OWED:
-            raw.begin_state = _SENT
-            _send(raw, raw.begin_sql)
+        _begin_apart(cursor.connection)
         super().do_executemany(cursor, statement, parameters, context)  # type: ignore[no-untyped-call]
 
     # -- isolation -------------------------------------------------------------------------------------------------
