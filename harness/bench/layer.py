@@ -18,7 +18,7 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from harness.bench import layer_work
@@ -68,7 +68,7 @@ class Series:
         self.cpu_per_round_us.append(timing[1])
 
 
-def _time_round(work: Callable[[int], None], requests: int) -> tuple[float, float]:
+def _time_round(work: Work, requests: int) -> tuple[float, float]:
     """Wall and client-CPU microseconds per request over one round."""
     start, cpu_start = time.perf_counter(), time.thread_time()
     for i in range(requests):
