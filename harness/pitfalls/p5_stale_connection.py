@@ -11,7 +11,8 @@ Cause
 
 Fix
     Check before use: the layer pings a connection at checkout when it sat idle longer than
-    ``DB_PING_AFTER_IDLE_S`` (1 s by default, so back-to-back invocations pay nothing), and a dead one is
+    ``DB_PING_AFTER_IDLE_S`` (1 s by default, so back-to-back invocations pay nothing) or when the server wrote to
+    it while it idled (its FATAL message and close, seen by polling the socket), and a dead one is
     invalidated and replaced at checkout, before the handler's query runs. (``pool_pre_ping=True`` does the same on
     every checkout.)
 """

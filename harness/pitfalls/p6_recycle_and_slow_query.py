@@ -109,6 +109,7 @@ def fixed(lab: Lab) -> Outcome:
     try:
         _recycle_case(db.read, outcome)
         outcome.check("(a) recycle below the idle timeout: no stale connection", not outcome.errors)
+        outcome.check("(a) recycle replaced it, no liveness ping needed", db.get_stats()["pings_num"] == 0)
     finally:
         db.dispose()
     bounded = DatabaseConfig(

@@ -15,7 +15,8 @@ Variables (an empty value counts as unset, because CloudFormation cannot omit a 
 ``DB_KEEPALIVES_IDLE_S``   TCP keepalive idle time (default 30; 0 turns keepalives off)
 ``DB_SSLMODE``             libpq ``sslmode`` (default ``prefer``; IAM auth needs ``require`` or stricter)
 ``DB_IAM_AUTH``            ``true`` to sign in with an RDS IAM token made for every new connection
-``DB_PING_AFTER_IDLE_S``   ping a pooled connection before use when idle longer than this (default 1.0)
+``DB_PING_AFTER_IDLE_S``   ping a pooled connection before use when idle longer than this (default 1.0;
+                          also when the server wrote to it while idle)
 ``DB_FORK_GUARD``          ``false`` turns the fork guard off (only to reproduce the bug it prevents)
 ``DB_CONNECT_RETRY_MAX_S`` longest time spent retrying a refused connect (default 5; 0 = no retry)
 ``DB_SECRET_MAX_AGE_S``    how long a fetched secret is cached (default 300)

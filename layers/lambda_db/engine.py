@@ -5,12 +5,14 @@ Everything is attached through SQLAlchemy's documented events (``do_connect``, `
 
 - ``do_connect`` applies the current credentials and retries refused connects until the invocation's deadline;
 - ``connect`` / ``checkout`` run the fork guard (when on) and count;
-- ``checkout`` pings a connection only when it sat idle longer than ``ping_after_idle_s`` (see :func:`_ping`);
+- ``checkout`` pings a connection only when it sat idle longer than ``ping_after_idle_s``, or when the server
+  wrote to it while it sat in the pool (see :func:`_ping` and :func:`_server_wrote_while_idle`);
 - ``checkout`` / ``checkin`` feed the leak tracker.
 """
 
 from __future__ import annotations
 
+import select
 import time
 from collections.abc import Callable
 from typing import Any
@@ -122,7 +124,9 @@ def build_engine(
         if fork_guard:
             check_pid(record, proxy)
         checked_in_at = record.info.get(CHECKED_IN_AT)
-        if checked_in_at is not None and monotonic() - checked_in_at > ping_after_idle_s:
+        if checked_in_at is not None and (
+            monotonic() - checked_in_at > ping_after_idle_s or _server_wrote_while_idle(dbapi_connection)
+        ):
             _ping(dialect, dbapi_connection, stats)
         add(keys.CHECKOUTS)
         checked_out(record, proxy)
@@ -137,12 +141,33 @@ def build_engine(
     return engine
 
 
+_READABLE = select.POLLIN | select.POLLERR | select.POLLHUP
+
+
+def _server_wrote_while_idle(dbapi_connection: Any) -> bool:
+    """Whether the socket of a connection that sat in the pool has something to read: a poll, no round trip.
+
+    Between queries the protocol is the client's turn; a server that ends a session (``pg_terminate_backend``, a
+    shutdown, ``idle_session_timeout``, a proxy closing its client side) writes a FATAL message and closes, and
+    both make the socket readable. That catches a connection killed a moment ago, inside the idle threshold, for
+    under a microsecond. It cannot see a peer that vanished without a word (a failover, a NAT that forgot the
+    flow): that is what the ping after an idle gap is for. A notice or a ``NOTIFY`` also makes the socket
+    readable; the ping it then costs finds the connection alive.
+    """
+    if dbapi_connection.closed:  # closed on our side already: the ping will say so, and the pool replaces it
+        return True
+    poller = select.poll()
+    poller.register(dbapi_connection.fileno(), _READABLE)
+    return bool(poller.poll(0))
+
+
 def _ping(dialect: Dialect, dbapi_connection: Any, stats: Stats) -> None:
     """Check a connection that sat idle, and make the pool replace it if it is dead.
 
     A Lambda environment is frozen between invocations; while frozen, the server may have ended the session
     (``pg_terminate_backend``, a restart, ``idle_session_timeout``, a proxy's idle timeout). A ping costs a round
-    trip, so it is sent only after an idle gap: back-to-back invocations skip it. psycopg2's ``do_ping`` switches
+    trip, so it is sent only after an idle gap, or when the server wrote to the idle connection: back-to-back
+    invocations on a healthy connection skip it. psycopg2's ``do_ping`` switches
     to autocommit for the ping, so it sends no BEGIN. Raising ``DisconnectionError`` from ``checkout`` makes the
     pool invalidate this connection and hand out a new one; the caller never sees the dead one.
     """

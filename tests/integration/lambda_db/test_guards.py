@@ -1,9 +1,10 @@
-"""Fork guard, threads on one engine, leak guard, and the pre-ping after an idle gap."""
+"""Fork guard, threads on one engine, leak guard, and the liveness checks at checkout (idle gap, server wrote)."""
 
 from __future__ import annotations
 
 import os
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -11,7 +12,13 @@ from sqlalchemy import text
 
 from lambda_db import Database, DatabaseUnavailableError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase, invocation_stats
+from tests.integration.lambda_db.conftest import (
+    SETTLE_S,
+    FakeContext,
+    MakeDatabase,
+    invocation_stats,
+    settled_connections,
+)
 
 PID_SQL = text("SELECT pg_backend_pid()")
 
@@ -117,14 +124,47 @@ def test_dead_idle_connection_is_replaced_before_use(make_database: MakeDatabase
     assert stats["connections_opened_num"] == 2
 
 
-def test_without_a_ping_a_dead_connection_reaches_the_caller(
+def test_a_connection_killed_inside_the_idle_threshold_is_replaced_before_use(
     make_database: MakeDatabase, database: TestDatabase
 ) -> None:
-    """The control: within the idle threshold there is no ping, and the dead connection fails the request."""
+    """No idle gap, so no ping for that: the FATAL message and close the server sent while it idled trigger one."""
     db = make_database(pool_mode="single", ping_after_idle_s=3600.0)
+    before = _backend_pid(db)
+    assert database.terminate_backends() == 1
+    assert settled_connections(database, db.config.application_name, 0) == 0  # the server has closed its side
+    after = _backend_pid(db)  # no error reaches the caller
+    assert after != before
+    stats = db.get_stats()
+    assert (stats["pings_num"], stats["invalidations_num"], stats["connections_opened_num"]) == (1, 1, 2)
+
+
+def test_a_healthy_connection_inside_the_idle_threshold_is_not_pinged(make_database: MakeDatabase) -> None:
+    db = make_database(pool_mode="single", ping_after_idle_s=3600.0)
+    backends = {_backend_pid(db) for _ in range(5)}
+    assert len(backends) == 1
+    assert db.get_stats()["pings_num"] == 0
+
+
+def test_a_connection_killed_while_in_use_reaches_the_caller_as_unavailable(
+    make_database: MakeDatabase, database: TestDatabase
+) -> None:
+    """The one case no check at checkout can catch: the statement may have run, so it is not retried either."""
+    db = make_database(pool_mode="single")
     _backend_pid(db)
-    database.terminate_backends()
-    with pytest.raises(DatabaseUnavailableError, match="connection was lost"):
-        _backend_pid(db)
+
+    def kill_when_busy() -> None:
+        deadline = time.monotonic() + SETTLE_S
+        while time.monotonic() < deadline and not database.server.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = %s AND query LIKE 'SELECT pg_sleep%%'",
+            db.config.application_name,
+        ):
+            time.sleep(0.01)
+        database.terminate_backends()
+
+    killer = threading.Thread(target=kill_when_busy)
+    killer.start()
+    with pytest.raises(DatabaseUnavailableError, match="connection was lost"), db.read() as conn:
+        conn.execute(text("SELECT pg_sleep(30)"))
+    killer.join()
     assert db.get_stats()["pings_num"] == 0
     _backend_pid(db)  # and the pool recovers on the next checkout
