@@ -8,7 +8,8 @@ what a handler pays. ``single`` also runs with ``DB_METRICS=off``, with ``DB_DEF
 scope alone, to show what the reporting, the deferred BEGIN and the scope each cost or save. Variants are
 interleaved in rounds so that the machine's noise hits all of them alike; a time is the median over rounds of the
 mean time per request in that round, and a ratio is the median over rounds of that round's time divided by the
-floor's in the same round (p25-p75 of those per-round ratios show the spread).
+floor's in the same round (p25-p75 of those per-round ratios show the spread). Round trips per request are counted
+from the server's statement log in a pass of their own (:mod:`harness.bench.round_trips`): exact, whatever the noise.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from dataclasses import dataclass, field
 
 from harness.bench import layer_work
 from harness.bench.layer_work import Closer, Work
+from harness.bench.round_trips import count_round_trips
 from harness.postgres import EmbeddedPostgres
 from lambda_db import Database, DatabaseConfig, MetricsMode, PoolMode
 from lambda_db.metrics import layer_logger
@@ -147,17 +149,20 @@ def run(quick: bool) -> str:
             after, requests_made = db.lifetime_stats(), 2 * rounds * variants[name][2]
             opened[name] = (after["connections_opened_num"] - warm[name]["connections_opened_num"]) / requests_made
             pinged[name] = (after["pings_num"] - warm[name]["pings_num"]) / requests_made
+        trips = count_round_trips(pg, {name: (read, write) for name, (read, write, _) in variants.items()})
+        for db, _ in databases.values():
             db.dispose()
         for close in closers:
             close()
     load = (load_before, os.getloadavg()[0])
-    return _render(series, opened, pinged, rounds=rounds, requests=requests, load=load)
+    return _render(series, opened, pinged, trips, rounds=rounds, requests=requests, load=load)
 
 
 def _render(
     series: dict[str, Series],
     opened: dict[str, float],
     pinged: dict[str, float],
+    trips: dict[str, tuple[float, float]],
     *,
     rounds: int,
     requests: int,
@@ -178,8 +183,9 @@ def _render(
         "median over rounds of the ratio to the floor measured in the same round, with its p25-p75 in brackets. "
         f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} CPUs.",
         "",
-        "| variant | warm read (µs) | x floor | warm write (µs) | x floor | new connections / req. | pings / req. |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| variant | warm read (µs) | x floor | warm write (µs) | x floor | round trips (read / write) "
+        "| new connections / req. | pings / req. |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     names = list(dict.fromkeys(key.split("|")[0] for key in series))
     for name in names:
@@ -188,7 +194,8 @@ def _render(
         shown = f"**{name}**" if name == HANDLER else name
         lines.append(
             f"| {shown} | {read:.0f} | {spread(name, 'read')} | {write:.0f} | {spread(name, 'write')} | "
-            f"{'' if new is None else f'{new:.2f}'} | {'' if pings is None else f'{pings:.3f}'} |"
+            f"{trips[name][0]:g} / {trips[name][1]:g} | {'' if new is None else f'{new:.2f}'} | "
+            f"{'' if pings is None else f'{pings:.3f}'} |"
         )
     lines += [
         "",
@@ -211,6 +218,11 @@ def _render(
         _target("warm read, x floor", ratio(HANDLER, "read"), READ_TARGET, spread(HANDLER, "read")),
         _target("warm write, x floor", ratio(HANDLER, "write"), WRITE_TARGET, spread(HANDLER, "write")),
         _target("new server connections per warm request", new_connections, 0.0, f"{new_connections:.2f}"),
+        *(
+            _target(f"round trips per warm {kind}, over the floor's", trips[HANDLER][i] - trips[FLOOR][i], 0.0, shown)
+            for i, kind in enumerate(("read", "write"))
+            for shown in [f"{trips[HANDLER][i] - trips[FLOOR][i]:+g} ({trips[HANDLER][i]:g} vs {trips[FLOOR][i]:g})"]
+        ),
         "",
         f"For scale: without the per-invocation report (`DB_METRICS=off`) read {ratio(METRICS_OFF, 'read'):.2f}x, "
         f"write {ratio(METRICS_OFF, 'write'):.2f}x; the scope alone read {ratio(SCOPE, 'read'):.2f}x, write "
