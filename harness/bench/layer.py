@@ -16,15 +16,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import statistics
 import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 from harness.bench import layer_work
 from harness.bench.layer_work import Closer, Work
 from harness.bench.round_trips import count_round_trips
+from harness.bench.timing import Timings, run_rounds
 from harness.postgres import EmbeddedPostgres
 from lambda_db import Database, DatabaseConfig, MetricsMode, PoolMode
 from lambda_db.metrics import layer_logger
@@ -43,39 +41,6 @@ PLAIN = "plain SQLAlchemy QueuePool(1, 0)"
 HELD = "SQLAlchemy Connection held open (no pool, no layer)"
 READ_TARGET = 2.0  # single mode, warm read, times the floor
 WRITE_TARGET = 1.3  # single mode, warm write, times the floor
-
-
-@dataclass
-class Series:
-    """Per-round mean microseconds per request for one variant."""
-
-    name: str
-    per_round_us: list[float] = field(default_factory=list)
-    cpu_per_round_us: list[float] = field(default_factory=list)  # this thread's CPU time: robust to other load
-
-    @property
-    def median_us(self) -> float:
-        return statistics.median(self.per_round_us)
-
-    @property
-    def cpu_us(self) -> float:
-        return statistics.median(self.cpu_per_round_us)
-
-    def ratios(self, floor: Series) -> list[float]:
-        """This variant's time over the floor's, round by round (both measured side by side in each round)."""
-        return [mine / theirs for mine, theirs in zip(self.per_round_us, floor.per_round_us, strict=True)]
-
-    def add(self, timing: tuple[float, float]) -> None:
-        self.per_round_us.append(timing[0])
-        self.cpu_per_round_us.append(timing[1])
-
-
-def _time_round(work: Work, requests: int) -> tuple[float, float]:
-    """Wall and client-CPU microseconds per request over one round."""
-    start, cpu_start = time.perf_counter(), time.thread_time()
-    for i in range(requests):
-        work(i)
-    return (time.perf_counter() - start) / requests * 1e6, (time.thread_time() - cpu_start) / requests * 1e6
 
 
 @contextlib.contextmanager
@@ -116,7 +81,6 @@ def _layer_variants(url: str) -> dict[str, tuple[Database, bool]]:
 def run(quick: bool) -> str:
     rounds, requests = (6, 50) if quick else (40, 50)
     load_before = os.getloadavg()[0]
-    series: dict[str, Series] = {}
     opened: dict[str, float] = {}
     pinged: dict[str, float] = {}
     with EmbeddedPostgres(max_connections=60, log_connections=False) as pg, _reports_to_devnull():
@@ -141,10 +105,7 @@ def run(quick: bool) -> str:
             read(0), write(0)  # warm: engine built, first connect and dialect initialisation done
             warm[name] = db.lifetime_stats()
             variants[name] = (read, write, n)
-        for _ in range(rounds):
-            for name, (read, write, n) in variants.items():
-                series.setdefault(f"{name}|read", Series(name)).add(_time_round(read, n))
-                series.setdefault(f"{name}|write", Series(name)).add(_time_round(write, n))
+        timings = run_rounds(variants, rounds=rounds, floor=FLOOR)
         for name, (db, _) in databases.items():
             after, requests_made = db.lifetime_stats(), 2 * rounds * variants[name][2]
             opened[name] = (after["connections_opened_num"] - warm[name]["connections_opened_num"]) / requests_made
@@ -155,11 +116,11 @@ def run(quick: bool) -> str:
         for close in closers:
             close()
     load = (load_before, os.getloadavg()[0])
-    return _render(series, opened, pinged, trips, rounds=rounds, requests=requests, load=load)
+    return _render(timings, opened, pinged, trips, rounds=rounds, requests=requests, load=load)
 
 
 def _render(
-    series: dict[str, Series],
+    timings: Timings,
     opened: dict[str, float],
     pinged: dict[str, float],
     trips: dict[str, tuple[float, float]],
@@ -168,15 +129,7 @@ def _render(
     requests: int,
     load: tuple[float, float],
 ) -> str:
-    floor = {kind: series[f"{FLOOR}|{kind}"] for kind in ("read", "write")}
-
-    def ratio(name: str, kind: str) -> float:
-        return statistics.median(series[f"{name}|{kind}"].ratios(floor[kind]))
-
-    def spread(name: str, kind: str) -> str:
-        p25, _, p75 = statistics.quantiles(series[f"{name}|{kind}"].ratios(floor[kind]), n=4)
-        return f"{ratio(name, kind):.2f} ({p25:.2f}-{p75:.2f})"
-
+    ratio, spread = timings.ratio, timings.spread
     lines = [
         f"{rounds} interleaved rounds; {requests} requests per round per variant ({requests // 10} for the modes "
         "that connect per request). Times are the median over rounds of the mean per request; `x floor` is the "
@@ -187,9 +140,9 @@ def _render(
         "| new connections / req. | pings / req. |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    names = list(dict.fromkeys(key.split("|")[0] for key in series))
+    names = timings.names()
     for name in names:
-        read, write = series[f"{name}|read"].median_us, series[f"{name}|write"].median_us
+        read, write = timings.get(name, "read").median_us, timings.get(name, "write").median_us
         new, pings = opened.get(name), pinged.get(name)
         shown = f"**{name}**" if name == HANDLER else name
         lines.append(
@@ -206,7 +159,8 @@ def _render(
         "|---|---:|---:|",
     ]
     lines += [
-        f"| {name} | {series[f'{name}|read'].cpu_us:.0f} | {series[f'{name}|write'].cpu_us:.0f} |" for name in names
+        f"| {name} | {timings.get(name, 'read').cpu_us:.0f} | {timings.get(name, 'write').cpu_us:.0f} |"
+        for name in names
     ]
     new_connections = opened.get(HANDLER, 0.0)
     lines += [
