@@ -14,6 +14,7 @@ DESCRIPTION = "run the benchmarks and write the figures, with machine and comman
 # section name -> module with TITLE and run(quick) -> Markdown
 SECTIONS: dict[str, str] = {
     "layer": "harness.bench.layer",
+    "network": "harness.bench.network",
     "emulator": "harness.bench.emulator",
 }
 

@@ -44,7 +44,7 @@ WRITE_TARGET = 1.3  # single mode, warm write, times the floor
 
 
 @contextlib.contextmanager
-def _reports_to_devnull() -> Iterator[None]:
+def reports_to_devnull() -> Iterator[None]:
     """The handler's per-invocation line (log and EMF in one) goes to /dev/null, still serialised and written."""
     with open(os.devnull, "w") as devnull:
         handler = layer_logger().registered_handler
@@ -83,7 +83,7 @@ def run(quick: bool) -> str:
     load_before = os.getloadavg()[0]
     opened: dict[str, float] = {}
     pinged: dict[str, float] = {}
-    with EmbeddedPostgres(max_connections=60, log_connections=False) as pg, _reports_to_devnull():
+    with EmbeddedPostgres(max_connections=60, log_connections=False) as pg, reports_to_devnull():
         url = layer_work.prepare(pg)
         variants: dict[str, tuple[Work, Work, int]] = {}
         closers: list[Closer] = []
@@ -169,11 +169,13 @@ def _render(
         "",
         "| target | measured | limit | verdict |",
         "|---|---:|---:|---|",
-        _target("warm read, x floor", ratio(HANDLER, "read"), READ_TARGET, spread(HANDLER, "read")),
-        _target("warm write, x floor", ratio(HANDLER, "write"), WRITE_TARGET, spread(HANDLER, "write")),
-        _target("new server connections per warm request", new_connections, 0.0, f"{new_connections:.2f}"),
+        target_row("warm read, x floor", ratio(HANDLER, "read"), READ_TARGET, spread(HANDLER, "read")),
+        target_row("warm write, x floor", ratio(HANDLER, "write"), WRITE_TARGET, spread(HANDLER, "write")),
+        target_row("new server connections per warm request", new_connections, 0.0, f"{new_connections:.2f}"),
         *(
-            _target(f"round trips per warm {kind}, over the floor's", trips[HANDLER][i] - trips[FLOOR][i], 0.0, shown)
+            target_row(
+                f"round trips per warm {kind}, over the floor's", trips[HANDLER][i] - trips[FLOOR][i], 0.0, shown
+            )
             for i, kind in enumerate(("read", "write"))
             for shown in [f"{trips[HANDLER][i] - trips[FLOOR][i]:+g} ({trips[HANDLER][i]:g} vs {trips[FLOOR][i]:g})"]
         ),
@@ -194,12 +196,13 @@ def _render(
         "psycopg2's default, three round trips (BEGIN, INSERT, COMMIT); the layer sends the same statements in two "
         "(`BEGIN;INSERT`, then COMMIT), a round trip fewer than the floor; the `BEGIN sent with the INSERT` row "
         "is what psycopg2 by hand does that way. On Lambda a round trip crosses the VPC to RDS rather than "
-        "loopback, so the round trip saved is worth more there and the same Python overhead makes smaller ratios.",
+        "loopback, so the round trip saved is worth more there and the same Python overhead makes smaller ratios: "
+        "the network section below measures the same variants with dearer round trips.",
     ]
     return "\n".join(lines)
 
 
-def _target(what: str, measured: float, limit: float, shown: str) -> str:
+def target_row(what: str, measured: float, limit: float, shown: str) -> str:
     return f"| {what} | {shown} | <= {limit:g} | {'met' if measured <= limit else 'MISSED'} |"
 
 

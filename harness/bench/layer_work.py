@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg2
 from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, create_engine, select, text
@@ -29,6 +29,16 @@ SELECT = select(ITEMS).where(ITEMS.c.id == bindparam("id"))
 SELECT_SQL = "SELECT items.id, items.name \nFROM items \nWHERE items.id = %(id)s"  # what SELECT compiles to
 INSERT = text("INSERT INTO writes (payload) VALUES (:payload)")
 INSERT_SQL = "INSERT INTO writes (payload) VALUES (%(payload)s)"
+
+
+class Address(Protocol):
+    """Where a raw psycopg2 connection goes: the embedded server itself, or a relay in front of it."""
+
+    @property
+    def host(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
 
 
 @dataclass
@@ -55,13 +65,13 @@ def prepare(pg: EmbeddedPostgres) -> str:
     return pg.url(DBNAME, user=ROLE, password=PASSWORD)
 
 
-def _connect(pg: EmbeddedPostgres) -> Any:
-    return psycopg2.connect(host=pg.host, port=pg.port, user=ROLE, password=PASSWORD, dbname=DBNAME)
+def _connect(address: Address) -> Any:
+    return psycopg2.connect(host=address.host, port=address.port, user=ROLE, password=PASSWORD, dbname=DBNAME)
 
 
-def raw_work(pg: EmbeddedPostgres, *, begin_with_insert: bool = False) -> tuple[Work, Work, Closer]:
+def raw_work(address: Address, *, begin_with_insert: bool = False) -> tuple[Work, Work, Closer]:
     """psycopg2 by hand. ``begin_with_insert``: send ``BEGIN;INSERT`` as one query, as the layer's dialect does."""
-    read_conn, write_conn = _connect(pg), _connect(pg)
+    read_conn, write_conn = _connect(address), _connect(address)
     read_conn.autocommit = True
     write_conn.autocommit = begin_with_insert
 
