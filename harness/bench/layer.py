@@ -136,7 +136,7 @@ def _render(
         "median over rounds of the ratio to the floor measured in the same round, with its p25-p75 in brackets. "
         f"1-minute load average {load[0]:.1f} at the start, {load[1]:.1f} at the end, on {os.cpu_count()} CPUs.",
         "",
-        "| variant | warm read (µs) | x floor | warm write (µs) | x floor | round trips (read / write) "
+        "| variant | warm read (µs) | x floor | warm write (µs) | x floor | query round trips (read / write) "
         "| new connections / req. | pings / req. |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
@@ -197,7 +197,9 @@ def _render(
         "(`BEGIN;INSERT`, then COMMIT), a round trip fewer than the floor; the `BEGIN sent with the INSERT` row "
         "is what psycopg2 by hand does that way. On Lambda a round trip crosses the VPC to RDS rather than "
         "loopback, so the round trip saved is worth more there and the same Python overhead makes smaller ratios: "
-        "the network section below measures the same variants with dearer round trips.",
+        "the network section below measures the same variants with dearer round trips. `query round trips` are "
+        "the query messages the server logged per request; opening a connection (TCP, TLS, authentication) takes "
+        "round trips of its own, which the `new connections / req.` column stands for.",
     ]
     return "\n".join(lines)
 
