@@ -44,6 +44,7 @@ DIRECT = "psycopg2 straight to the server (no relay; to measure what the relay a
 def _variants(
     pg: EmbeddedPostgres, relay: DelayRelay, url: str, requests: int
 ) -> tuple[dict[str, tuple[Work, Work, int]], list[Closer]]:
+    """The variants, warm, all through ``relay`` but :data:`DIRECT`; and what closes their connections."""
     relayed = make_url(url).set(host=relay.host, port=relay.port).render_as_string(hide_password=False)
     built: dict[str, tuple[Work, Work, Closer]] = {
         FLOOR: layer_work.raw_work(relay),
@@ -58,7 +59,9 @@ def _variants(
         built[name] = (read, write, db.dispose)
     for read, write, _ in built.values():
         read(0), write(0)  # warm: connected, dialect initialised
-    return {name: (read, write, requests) for name, (read, write, _) in built.items()}, [c for *_, c in built.values()]
+    return {name: (read, write, requests) for name, (read, write, _) in built.items()}, [
+        close for *_, close in built.values()
+    ]
 
 
 def run(quick: bool) -> str:
