@@ -59,9 +59,8 @@ def _variants(
         built[name] = (read, write, db.dispose)
     for read, write, _ in built.values():
         read(0), write(0)  # warm: connected, dialect initialised
-    return {name: (read, write, requests) for name, (read, write, _) in built.items()}, [
-        close for *_, close in built.values()
-    ]
+    variants = {name: (read, write, requests) for name, (read, write, _) in built.items()}
+    return variants, [close for *_, close in built.values()]
 
 
 def run(quick: bool) -> str:
