@@ -34,15 +34,15 @@ Example
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, Literal, get_args
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from lambda_db.env import EnvReader, check, one_of
 from lambda_db.errors import ConfigurationError
 
 __all__ = ["DatabaseConfig", "MetricsMode", "PoolMode", "SslMode", "default_application_name"]
@@ -81,10 +81,6 @@ MAX_APPLICATION_NAME = 63
 POOLED_MODES: tuple[PoolMode, ...] = ("single", "queue", "per_invocation")
 SIZED_MODES: tuple[PoolMode, ...] = ("queue", "per_invocation")
 IAM_SSLMODES: tuple[SslMode, ...] = ("require", "verify-ca", "verify-full")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off")
-
-T = TypeVar("T")
 
 
 def default_application_name(environ: Mapping[str, str] | None = None) -> str:
@@ -136,7 +132,7 @@ class DatabaseConfig:
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> DatabaseConfig:
         """Read the variables listed in the module docstring; keyword arguments override them."""
         env = os.environ if environ is None else environ
-        read = _Reader(env)
+        read = EnvReader(env)
         values: dict[str, Any] = {
             "url": read.text(DATABASE_URL),
             "secret_arn": read.text(DB_SECRET_ARN),
@@ -183,9 +179,9 @@ class DatabaseConfig:
 
     # -- validation ----------------------------------------------------------------------------------------------
     def _validate(self) -> None:
-        _check(self.pool_mode in get_args(PoolMode), DB_POOL_MODE, self.pool_mode, _one_of(get_args(PoolMode)))
-        _check(self.sslmode in get_args(SslMode), DB_SSLMODE, self.sslmode, _one_of(get_args(SslMode)))
-        _check(self.metrics in get_args(MetricsMode), DB_METRICS, self.metrics, _one_of(get_args(MetricsMode)))
+        check(self.pool_mode in get_args(PoolMode), DB_POOL_MODE, self.pool_mode, one_of(get_args(PoolMode)))
+        check(self.sslmode in get_args(SslMode), DB_SSLMODE, self.sslmode, one_of(get_args(SslMode)))
+        check(self.metrics in get_args(MetricsMode), DB_METRICS, self.metrics, one_of(get_args(MetricsMode)))
         if self.url and self.secret_arn:
             raise ConfigurationError(f"set {DATABASE_URL} or {DB_SECRET_ARN}, not both")
         if not self.url and not self.secret_arn:
@@ -196,19 +192,19 @@ class DatabaseConfig:
         if self.url:
             self._validate_url(self.url)
         self._validate_pool_options()
-        _check(1 <= self.connect_timeout_s <= 300, DB_CONNECT_TIMEOUT_S, self.connect_timeout_s, "1 to 300 seconds")
+        check(1 <= self.connect_timeout_s <= 300, DB_CONNECT_TIMEOUT_S, self.connect_timeout_s, "1 to 300 seconds")
         if self.statement_timeout_ms is not None:
-            _check(self.statement_timeout_ms >= 0, DB_STATEMENT_TIMEOUT_MS, self.statement_timeout_ms, ">= 0 (0: none)")
-        _check(self.keepalives_idle_s >= 0, DB_KEEPALIVES_IDLE_S, self.keepalives_idle_s, ">= 0 (0: off)")
-        _check(self.ping_after_idle_s >= 0, DB_PING_AFTER_IDLE_S, self.ping_after_idle_s, ">= 0 seconds")
-        _check(self.connect_retry_max_s >= 0, DB_CONNECT_RETRY_MAX_S, self.connect_retry_max_s, ">= 0 (0: no retry)")
-        _check(self.secret_max_age_s >= 0, DB_SECRET_MAX_AGE_S, self.secret_max_age_s, ">= 0 seconds")
+            check(self.statement_timeout_ms >= 0, DB_STATEMENT_TIMEOUT_MS, self.statement_timeout_ms, ">= 0 (0: none)")
+        check(self.keepalives_idle_s >= 0, DB_KEEPALIVES_IDLE_S, self.keepalives_idle_s, ">= 0 (0: off)")
+        check(self.ping_after_idle_s >= 0, DB_PING_AFTER_IDLE_S, self.ping_after_idle_s, ">= 0 seconds")
+        check(self.connect_retry_max_s >= 0, DB_CONNECT_RETRY_MAX_S, self.connect_retry_max_s, ">= 0 (0: no retry)")
+        check(self.secret_max_age_s >= 0, DB_SECRET_MAX_AGE_S, self.secret_max_age_s, ">= 0 seconds")
         name = self.application_name
-        _check(len(name.encode()) <= MAX_APPLICATION_NAME, DB_APPLICATION_NAME, name, "at most 63 bytes")
+        check(len(name.encode()) <= MAX_APPLICATION_NAME, DB_APPLICATION_NAME, name, "at most 63 bytes")
         if self.iam_auth and self.sslmode not in IAM_SSLMODES:
             raise ConfigurationError(
                 f"{DB_IAM_AUTH}=true needs TLS: {DB_SSLMODE}={self.sslmode!r} is not allowed, use one of "
-                f"{_one_of(IAM_SSLMODES)} (RDS refuses IAM tokens over unencrypted connections)"
+                f"{one_of(IAM_SSLMODES)} (RDS refuses IAM tokens over unencrypted connections)"
             )
 
     def _validate_url(self, url: str) -> None:
@@ -237,7 +233,7 @@ class DatabaseConfig:
             if value is not None and mode not in SIZED_MODES:
                 raise ConfigurationError(
                     f"{variable}={value} is not allowed with {DB_POOL_MODE}={mode}: {why[mode]}; "
-                    f"unset {variable} or use {DB_POOL_MODE}={_one_of(SIZED_MODES)}"
+                    f"unset {variable} or use {DB_POOL_MODE}={one_of(SIZED_MODES)}"
                 )
         for variable, limit in pooled.items():
             if limit is not None and mode not in POOLED_MODES:
@@ -245,60 +241,10 @@ class DatabaseConfig:
                     f"{variable}={limit} is not allowed with {DB_POOL_MODE}={mode}: {why[mode]}; unset {variable}"
                 )
         if self.pool_size is not None:
-            _check(self.pool_size >= 1, DB_POOL_SIZE, self.pool_size, ">= 1")
+            check(self.pool_size >= 1, DB_POOL_SIZE, self.pool_size, ">= 1")
         if self.max_overflow is not None:
-            _check(self.max_overflow >= 0, DB_MAX_OVERFLOW, self.max_overflow, ">= 0")
+            check(self.max_overflow >= 0, DB_MAX_OVERFLOW, self.max_overflow, ">= 0")
         if self.pool_timeout_s is not None:
-            _check(self.pool_timeout_s > 0, DB_POOL_TIMEOUT_S, self.pool_timeout_s, "> 0 seconds")
+            check(self.pool_timeout_s > 0, DB_POOL_TIMEOUT_S, self.pool_timeout_s, "> 0 seconds")
         if self.pool_recycle_s is not None:
-            _check(self.pool_recycle_s > 0, DB_POOL_RECYCLE_S, self.pool_recycle_s, "> 0 seconds (unset: never)")
-
-
-def _one_of(choices: tuple[str, ...]) -> str:
-    return ", ".join(repr(choice) for choice in choices)
-
-
-def _check(ok: bool, variable: str, value: object, allowed: str) -> None:
-    if not ok:
-        raise ConfigurationError(f"{variable}={value!r} is not allowed: expected {allowed}")
-
-
-class _Reader:
-    """Reads typed values from an environment; an empty value is unset; a bad value names its variable."""
-
-    def __init__(self, environ: Mapping[str, str]) -> None:
-        self._env = environ
-
-    def text(self, name: str) -> str | None:
-        value = self._env.get(name, "").strip()
-        return value or None
-
-    def choice(self, name: str, choices: tuple[str, ...]) -> str | None:
-        value = self.text(name)
-        if value is not None and value.lower() not in choices:
-            raise ConfigurationError(f"{name}={value!r} is not allowed: expected one of {_one_of(choices)}")
-        return None if value is None else value.lower()
-
-    def flag(self, name: str) -> bool | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise ConfigurationError(f"{name}={value!r} is not allowed: expected true or false")
-
-    def number(self, name: str, kind: Callable[[str], T]) -> T | None:
-        value = self.text(name)
-        if value is None:
-            return None
-        try:
-            number = kind(value)
-        except ValueError as exc:
-            expected = "a whole number" if kind is int else "a number"
-            raise ConfigurationError(f"{name}={value!r} is not allowed: expected {expected}") from exc
-        if isinstance(number, float) and not math.isfinite(number):
-            # inf passes every "> 0" check, and a pool wait of inf seconds ends in OverflowError, not a timeout.
-            raise ConfigurationError(f"{name}={number!r} is not allowed: expected a finite number")
-        return number
+            check(self.pool_recycle_s > 0, DB_POOL_RECYCLE_S, self.pool_recycle_s, "> 0 seconds (unset: never)")
