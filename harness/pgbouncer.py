@@ -48,6 +48,9 @@ class PgBouncer:
         Server connections per (database, user) pair: the number the database actually sees.
     max_client_conn:
         Client connections PgBouncer accepts before it refuses more.
+    tls:
+        ``(certificate, private key)`` PEM files: clients must then speak TLS to PgBouncer, as they must to RDS
+        Proxy (the hop to Postgres stays plain, on loopback).
     """
 
     def __init__(
@@ -58,6 +61,7 @@ class PgBouncer:
         default_pool_size: int = 5,
         max_client_conn: int = 1000,
         pool_mode: str = "transaction",
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         if default_pool_size < 1:
             raise ValueError(f"default_pool_size must be at least 1, got {default_pool_size}")
@@ -69,6 +73,7 @@ class PgBouncer:
         self.default_pool_size = default_pool_size
         self.max_client_conn = max_client_conn
         self.pool_mode = pool_mode
+        self.tls = tls
         self.host = "127.0.0.1"
         self.port = 0
         self._root: Path | None = None
@@ -168,6 +173,7 @@ class PgBouncer:
             f"logfile = {self._root / 'pgbouncer.log'}\n"
             f"pidfile = {self._root / 'pgbouncer.pid'}\n"
             "admin_users = pgbouncer\n"
+            f"{self._tls_settings()}"
         )
         user = unprivileged_user()
         if user is not None:
@@ -175,3 +181,14 @@ class PgBouncer:
                 os.chown(path, user.pw_uid, user.pw_gid)
             os.chown(self._root, user.pw_uid, user.pw_gid)
             (self._root / "userlist.txt").chmod(0o600)
+
+    def _tls_settings(self) -> str:
+        """Copies the certificate and key into the temp dir (the user PgBouncer runs as must read them)."""
+        if self.tls is None:
+            return ""
+        assert self._root is not None
+        certificate, key = self._root / "server.crt", self._root / "server.key"
+        shutil.copyfile(self.tls[0], certificate)
+        shutil.copyfile(self.tls[1], key)
+        key.chmod(0o600)
+        return f"client_tls_sslmode = require\nclient_tls_cert_file = {certificate}\nclient_tls_key_file = {key}\n"

@@ -14,6 +14,8 @@ Variables (an empty value counts as unset, because CloudFormation cannot omit a 
 ``DB_STATEMENT_TIMEOUT_MS`` server ``statement_timeout`` (default: the server's)
 ``DB_KEEPALIVES_IDLE_S``   TCP keepalive idle time (default 30; 0 turns keepalives off)
 ``DB_SSLMODE``             libpq ``sslmode`` (default ``prefer``; IAM auth needs ``require`` or stricter)
+``DB_SSLROOTCERT``         CA certificates (PEM file) the server's certificate must chain to, or ``system`` for
+                          the OS trust store; needs ``DB_SSLMODE`` ``verify-full`` (or ``verify-ca`` for a file)
 ``DB_IAM_AUTH``            ``true`` to sign in with an RDS IAM token made for every new connection
 ``DB_PING_AFTER_IDLE_S``   ping a pooled connection before use when idle longer than this (default 1.0;
                           also when the server wrote to it while idle)
@@ -62,6 +64,7 @@ DB_CONNECT_TIMEOUT_S = "DB_CONNECT_TIMEOUT_S"
 DB_STATEMENT_TIMEOUT_MS = "DB_STATEMENT_TIMEOUT_MS"
 DB_KEEPALIVES_IDLE_S = "DB_KEEPALIVES_IDLE_S"
 DB_SSLMODE = "DB_SSLMODE"
+DB_SSLROOTCERT = "DB_SSLROOTCERT"
 DB_IAM_AUTH = "DB_IAM_AUTH"
 DB_PING_AFTER_IDLE_S = "DB_PING_AFTER_IDLE_S"
 DB_FORK_GUARD = "DB_FORK_GUARD"
@@ -81,6 +84,8 @@ MAX_APPLICATION_NAME = 63
 POOLED_MODES: tuple[PoolMode, ...] = ("single", "queue", "per_invocation")
 SIZED_MODES: tuple[PoolMode, ...] = ("queue", "per_invocation")
 IAM_SSLMODES: tuple[SslMode, ...] = ("require", "verify-ca", "verify-full")
+VERIFYING_SSLMODES: tuple[SslMode, ...] = ("verify-ca", "verify-full")
+SYSTEM_TRUST_STORE = "system"  # libpq 16+: the operating system's CA store instead of a file
 
 
 def default_application_name(environ: Mapping[str, str] | None = None) -> str:
@@ -111,6 +116,7 @@ class DatabaseConfig:
     statement_timeout_ms: int | None = None
     keepalives_idle_s: int = 30
     sslmode: SslMode = "prefer"
+    sslrootcert: str | None = None
     iam_auth: bool = False
     aws_region: str | None = None
     ping_after_idle_s: float = 1.0
@@ -145,6 +151,7 @@ class DatabaseConfig:
             "statement_timeout_ms": read.number(DB_STATEMENT_TIMEOUT_MS, int),
             "keepalives_idle_s": read.number(DB_KEEPALIVES_IDLE_S, int),
             "sslmode": read.choice(DB_SSLMODE, get_args(SslMode)),
+            "sslrootcert": read.text(DB_SSLROOTCERT),
             "iam_auth": read.flag(DB_IAM_AUTH),
             "aws_region": read.text(AWS_REGION),
             "ping_after_idle_s": read.number(DB_PING_AFTER_IDLE_S, float),
@@ -201,10 +208,34 @@ class DatabaseConfig:
         check(self.secret_max_age_s >= 0, DB_SECRET_MAX_AGE_S, self.secret_max_age_s, ">= 0 seconds")
         name = self.application_name
         check(len(name.encode()) <= MAX_APPLICATION_NAME, DB_APPLICATION_NAME, name, "at most 63 bytes")
+        self._validate_tls()
+
+    def _validate_tls(self) -> None:
         if self.iam_auth and self.sslmode not in IAM_SSLMODES:
             raise ConfigurationError(
                 f"{DB_IAM_AUTH}=true needs TLS: {DB_SSLMODE}={self.sslmode!r} is not allowed, use one of "
                 f"{one_of(IAM_SSLMODES)} (RDS refuses IAM tokens over unencrypted connections)"
+            )
+        root = self.sslrootcert
+        if root is None:
+            return
+        if root == SYSTEM_TRUST_STORE:
+            if self.sslmode != "verify-full":
+                raise ConfigurationError(
+                    f"{DB_SSLROOTCERT}={root!r} needs {DB_SSLMODE}='verify-full', not {self.sslmode!r} "
+                    "(libpq checks the host name whenever it trusts the system's certificate authorities)"
+                )
+            return
+        if self.sslmode not in VERIFYING_SSLMODES:
+            raise ConfigurationError(
+                f"{DB_SSLROOTCERT} is set but {DB_SSLMODE}={self.sslmode!r} does not verify the server: use "
+                f"{DB_SSLMODE}='verify-full' (or 'verify-ca'), or unset {DB_SSLROOTCERT}"
+            )
+        if not os.path.isfile(root):
+            raise ConfigurationError(
+                f"{DB_SSLROOTCERT}={root!r} is not a file: ship the CA certificates with the function (the RDS "
+                "certificate bundle for a DB instance, Amazon Root CA 1 for RDS Proxy) and give their path, or "
+                f"use {SYSTEM_TRUST_STORE!r}"
             )
 
     def _validate_url(self, url: str) -> None:

@@ -69,6 +69,8 @@ def _connect_arguments(config: DatabaseConfig) -> dict[str, Any]:
         "connect_timeout": config.connect_timeout_s,
         "sslmode": config.sslmode,
     }
+    if config.sslrootcert is not None:
+        args["sslrootcert"] = config.sslrootcert
     if config.keepalives_idle_s > 0:
         args.update(
             keepalives=1,

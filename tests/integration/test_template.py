@@ -15,6 +15,8 @@ import pytest
 import yaml
 
 from app_model.config import DEFAULT_IDEMPOTENCY_TTL_S, IDEMPOTENCY_TTL_S, MIN_IDEMPOTENCY_TTL_S
+from harness.emulator.template import load_template
+from lambda_db import DatabaseConfig
 
 REPO = Path(__file__).resolve().parents[2]
 FUNCTIONS = ("ItemsFunction", "IngestFunction", "MigrateFunction", "JanitorFunction")
@@ -150,7 +152,7 @@ def test_the_proxy_requires_tls_and_iam_and_switches_the_functions_to_null(templ
     variables = template["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["DB_POOL_MODE"] == {"Fn::If": ["UseProxy", "null", {"Ref": "PoolMode"}]}
     assert variables["DB_IAM_AUTH"] == {"Fn::If": ["UseProxy", "true", "false"]}
-    assert variables["DB_SSLMODE"] in ("require", "verify-ca", "verify-full")
+    assert variables["DB_SSLMODE"] == {"Fn::If": ["VerifyServerCertificate", "verify-full", "require"]}
 
 
 def test_outputs_name_the_api_the_functions_and_the_proxy(template: dict[str, Any]) -> None:
@@ -196,3 +198,32 @@ def test_the_idempotency_ttl_parameter_reaches_every_function_within_what_app_mo
     for name in FUNCTIONS:
         overrides = template["Resources"][name]["Properties"].get("Environment", {}).get("Variables", {})
         assert IDEMPOTENCY_TTL_S not in overrides, name
+
+
+@pytest.mark.parametrize(
+    ("root_cert", "sslmode"),
+    [("", "require"), ("system", "verify-full"), ("/opt/python/certs/global-bundle.pem", "verify-full")],
+)
+def test_a_ca_bundle_parameter_turns_on_verify_full_and_the_layer_accepts_what_the_template_sets(
+    root_cert: str, sslmode: str, tmp_path: Path
+) -> None:
+    loaded = load_template(REPO / "template.yaml", parameter_overrides={"DatabaseSslRootCert": root_cert})
+    env = next(spec.env for spec in loaded.functions if spec.name == "ItemsFunction")
+    assert (env["DB_SSLMODE"], env["DB_SSLROOTCERT"]) == (sslmode, root_cert)
+    if root_cert.startswith("/"):  # stands in for the bundle the function would ship at that path
+        env["DB_SSLROOTCERT"] = str(tmp_path / "global-bundle.pem")
+        Path(env["DB_SSLROOTCERT"]).write_text("-----BEGIN CERTIFICATE-----\n")
+    config = DatabaseConfig.from_env({**env, "DATABASE_URL": "postgresql+psycopg2://app@db:5432/app"})
+    assert config.sslmode == sslmode
+    assert config.sslrootcert == (env["DB_SSLROOTCERT"] or None)
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"),
+    [("", True), ("system", True), ("/opt/python/certs/global-bundle.pem", True), ("certs/bundle.pem", False)],
+)
+def test_the_ca_bundle_parameter_takes_empty_system_or_an_absolute_path(
+    template: dict[str, Any], value: str, allowed: bool
+) -> None:
+    pattern = template["Parameters"]["DatabaseSslRootCert"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is allowed

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lambda_db import ConfigurationError, DatabaseConfig
@@ -62,6 +64,18 @@ def test_empty_values_count_as_unset() -> None:
         ({"DB_SSLMODE": "on"}, "DB_SSLMODE='on' is not allowed: expected one of 'disable', 'allow', 'prefer'"),
         ({"DB_IAM_AUTH": "maybe"}, "DB_IAM_AUTH='maybe' is not allowed: expected true or false"),
         ({"DB_IAM_AUTH": "true"}, "DB_IAM_AUTH=true needs TLS: DB_SSLMODE='prefer' is not allowed"),
+        (
+            {"DB_SSLMODE": "require", "DB_SSLROOTCERT": "/opt/python/certs/global-bundle.pem"},
+            "DB_SSLROOTCERT is set but DB_SSLMODE='require' does not verify the server: use DB_SSLMODE='verify-full'",
+        ),
+        (
+            {"DB_SSLMODE": "verify-full", "DB_SSLROOTCERT": "/opt/python/certs/missing.pem"},
+            "DB_SSLROOTCERT='/opt/python/certs/missing.pem' is not a file: ship the CA certificates with the function",
+        ),
+        (
+            {"DB_SSLMODE": "verify-ca", "DB_SSLROOTCERT": "system"},
+            "DB_SSLROOTCERT='system' needs DB_SSLMODE='verify-full', not 'verify-ca'",
+        ),
         ({"DB_PING_AFTER_IDLE_S": "-0.5"}, "DB_PING_AFTER_IDLE_S=-0.5 is not allowed: expected >= 0 seconds"),
         ({"DB_PING_AFTER_IDLE_S": "soon"}, "DB_PING_AFTER_IDLE_S='soon' is not allowed: expected a number"),
         ({"DB_FORK_GUARD": "nope"}, "DB_FORK_GUARD='nope' is not allowed: expected true or false"),
@@ -143,3 +157,11 @@ def test_metrics_are_per_invocation_unless_turned_off() -> None:
 def test_an_infinite_number_of_seconds_is_refused(variable: str) -> None:
     with pytest.raises(ConfigurationError, match=rf"^{variable}=inf is not allowed: expected a finite number"):
         from_env(**{variable: "inf"})
+
+
+def test_a_ca_file_or_the_system_store_is_accepted_with_verify_full(tmp_path: Path) -> None:
+    bundle = tmp_path / "global-bundle.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")  # read by libpq when it connects, not here
+    config = from_env(DB_SSLMODE="verify-full", DB_SSLROOTCERT=str(bundle))
+    assert (config.sslmode, config.sslrootcert) == ("verify-full", str(bundle))
+    assert from_env(DB_SSLMODE="verify-full", DB_SSLROOTCERT="system").sslrootcert == "system"
