@@ -3,6 +3,8 @@ the variable, the bad value and what is allowed (the layer's own tests hold one 
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,3 +82,20 @@ def test_an_infinite_pool_timeout_is_refused() -> None:
 def test_nan_is_refused_for_every_decimal_variable(variable: str) -> None:
     with pytest.raises(ConfigurationError, match=rf"^{variable}=nan is not allowed: expected "):
         _config(variable, "nan")
+
+
+@settings(max_examples=100, deadline=None)
+@given(value=values, sslmode=st.sampled_from(sorted(SSL_MODES)))
+def test_a_root_certificate_that_is_no_file_or_under_a_weak_mode_names_the_variable(value: str, sslmode: str) -> None:
+    """Whatever the text, ``DB_SSLROOTCERT`` is accepted only as an existing file or ``system``, with a mode that
+    verifies; anything else is a ConfigurationError that names it (never another exception)."""
+    environment = {"DATABASE_URL": URL, "DB_SSLMODE": sslmode, "DB_SSLROOTCERT": value}
+    root = value.strip()
+    accepted = (root == "system" and sslmode == "verify-full") or (
+        root != "system" and os.path.isfile(root) and sslmode in ("verify-ca", "verify-full")
+    )
+    if accepted:
+        assert DatabaseConfig.from_env(environment).sslrootcert == root
+    else:
+        with pytest.raises(ConfigurationError, match="DB_SSLROOTCERT"):
+            DatabaseConfig.from_env(environment)
