@@ -16,23 +16,31 @@ Build the database at module scope (cheap, never connects), decorate the handler
             return {"statusCode": 503, "headers": {"Retry-After": str(exc.retry_after_s)}}
 
 Scopes: ``db.session()`` (ORM, commit / rollback / close), ``db.connect()`` (Core, in a transaction),
-``db.read()`` (Core, autocommit). Introspection: ``db.pool_status()``, ``db.server_connections()``,
+``db.read()`` (Core, autocommit). Units of work run again when their connection is lost before COMMIT:
+``db.run_transaction(work)``, ``db.run_read(work)``. Introspection: ``db.pool_status()``, ``db.server_connections()``,
 ``db.get_stats()``, ``db.pop_stats()``, ``db.lifetime_stats()``. Tests: ``reset_databases()`` drops the
 process's cached databases. Configuration: :class:`DatabaseConfig` (every variable is listed in
 ``lambda_db.config``). Errors: :class:`LambdaDbError` > :class:`ConfigurationError`,
-:class:`DatabaseUnavailableError` > :class:`PoolTimeoutError`.
+:class:`DatabaseUnavailableError` > :class:`PoolTimeoutError`, :class:`ConnectionLostError`.
 """
 
 from __future__ import annotations
 
 from lambda_db.config import DatabaseConfig, MetricsMode, PoolMode, SslMode
 from lambda_db.database import Database, get_database, reset_databases
-from lambda_db.errors import ConfigurationError, DatabaseUnavailableError, LambdaDbError, PoolTimeoutError
+from lambda_db.errors import (
+    ConfigurationError,
+    ConnectionLostError,
+    DatabaseUnavailableError,
+    LambdaDbError,
+    PoolTimeoutError,
+)
 from lambda_db.stats import STATS_KEYS
 
 __all__ = [
     "STATS_KEYS",
     "ConfigurationError",
+    "ConnectionLostError",
     "Database",
     "DatabaseConfig",
     "DatabaseUnavailableError",

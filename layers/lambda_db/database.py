@@ -29,6 +29,7 @@ from lambda_db.metrics import InvocationReporter, layer_logger, log_leak
 from lambda_db.session import connect_scope, read_scope, session_scope
 from lambda_db.shutdown import install_sigterm_dispose
 from lambda_db.stats import Stats
+from lambda_db.units import DEFAULT_ATTEMPTS, run_unit
 
 __all__ = ["Database", "get_database", "reset_databases"]
 
@@ -112,6 +113,22 @@ class Database:
     def read(self) -> AbstractContextManager[Connection]:
         """A read-only Core connection in autocommit: no BEGIN / ROLLBACK round trips."""
         return read_scope(self.engine, self._stats)
+
+    # -- units of work that survive a lost connection --------------------------------------------------------------
+    def run_transaction(self, work: Callable[[Session], R], *, attempts: int = DEFAULT_ATTEMPTS) -> R:
+        """``work(session)`` in one transaction, as :meth:`session`; run again if the connection is lost before COMMIT.
+
+        ``work`` may run more than once: statements only, nothing outside the database (see :mod:`lambda_db.units`).
+
+        Example
+        -------
+        >>> item_id = db.run_transaction(lambda session: items.create(session, data))
+        """
+        return run_unit(self.session, work, attempts=attempts, stats=self._stats)
+
+    def run_read(self, work: Callable[[Connection], R], *, attempts: int = DEFAULT_ATTEMPTS) -> R:
+        """``work(connection)`` in autocommit, as :meth:`read`; run again if the connection is lost under it."""
+        return run_unit(self.read, work, attempts=attempts, stats=self._stats)
 
     # -- the handler ---------------------------------------------------------------------------------------------
     def handler(self, function: Callable[[Any, Any], R]) -> Callable[[Any, Any], R]:

@@ -6,7 +6,7 @@ knowing why the database was unavailable.
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "DatabaseUnavailableError", "LambdaDbError", "PoolTimeoutError"]
+__all__ = ["ConfigurationError", "ConnectionLostError", "DatabaseUnavailableError", "LambdaDbError", "PoolTimeoutError"]
 
 DEFAULT_RETRY_AFTER_S = 1
 
@@ -37,3 +37,7 @@ class DatabaseUnavailableError(LambdaDbError):
 
 class PoolTimeoutError(DatabaseUnavailableError):
     """Every connection of the pool stayed checked out for longer than the pool timeout."""
+
+
+class ConnectionLostError(DatabaseUnavailableError):
+    """The connection died while in use; an uncommitted transaction on it was rolled back by the server."""

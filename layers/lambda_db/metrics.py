@@ -61,6 +61,7 @@ SENT_WHEN_NON_ZERO = (
     "invalidations_num",
     "secret_refreshes_num",
     "leaks_num",
+    "units_retried_num",
 )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from lambda_db import stats as keys
 from lambda_db.dialect import uses_deferred_begin
-from lambda_db.errors import DatabaseUnavailableError, PoolTimeoutError
+from lambda_db.errors import ConnectionLostError, DatabaseUnavailableError, PoolTimeoutError
 from lambda_db.stats import Stats
 
 __all__ = ["connect_scope", "read_scope", "session_scope"]
@@ -42,10 +42,10 @@ def _unavailable(error: BaseException, stats: Stats) -> DatabaseUnavailableError
     return None
 
 
-def _lost(error: BaseException) -> DatabaseUnavailableError | None:
-    """A connection lost mid-work is reported as unavailable (never retried: the statement may have run)."""
+def _lost(error: BaseException) -> ConnectionLostError | None:
+    """A connection lost mid-work: never retried here (the statement may have run); see :mod:`lambda_db.units`."""
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
-        return DatabaseUnavailableError(f"the database connection was lost: {_first_line(error)}")
+        return ConnectionLostError(f"the database connection was lost: {_first_line(error)}")
     return None
 
 

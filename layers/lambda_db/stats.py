@@ -24,6 +24,7 @@ INVALIDATIONS = "invalidations_num"  # connections thrown away (dead, forked, le
 RETRIES = "retries_num"  # connect attempts repeated after a refusal
 SECRET_REFRESHES = "secret_refreshes_num"  # noqa: S105 - secrets fetched again after an authentication failure
 LEAKS = "leaks_num"  # connections still checked out when an invocation ended
+UNITS_RETRIED = "units_retried_num"  # units of work run again after their connection was lost before COMMIT
 DB_TIME_MS = "db_time_ms"  # time the handler spent inside session() / connect() / read()
 ENGINES_CREATED = "engines_created_num"  # engines built (one per process, or one per invocation in the baseline)
 
@@ -39,6 +40,7 @@ STATS_KEYS: tuple[str, ...] = (
     RETRIES,
     SECRET_REFRESHES,
     LEAKS,
+    UNITS_RETRIED,
     DB_TIME_MS,
     ENGINES_CREATED,
 )
