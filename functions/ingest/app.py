@@ -34,8 +34,7 @@ def record_handler(record: SQSRecord) -> int | None:
         logger.warning("rejected message", extra={"message_id": record.message_id, "error": str(error)})
         raise
     key = message_key(message, record.message_id)
-    with db.session() as session:
-        item_id = ingest_message(session, key, message)
+    item_id = db.run_transaction(lambda session: ingest_message(session, key, message))
     logger.info("ingested" if item_id else "duplicate skipped", extra={"message_key": key, "item_id": item_id})
     return item_id
 

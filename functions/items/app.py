@@ -1,9 +1,10 @@
 """Items API: the routes of an HTTP API on one Lambda function, and the one place errors become HTTP statuses.
 
 The database and the settings are built at module scope (once per execution environment; the database connects on
-first use, a bad setting stops the init); every request runs in one scope of it: ``db.session()`` for a write (one
-transaction), ``db.read()`` for a read (autocommit). The SQL lives in :mod:`app_model.items` and
-:mod:`app_model.idempotency`.
+first use, a bad setting stops the init); every request runs one unit of work: ``db.run_transaction`` for a write
+(one transaction), ``db.run_read`` for a read (autocommit). Each unit is statements only, so the layer may run it
+again when its connection is lost before COMMIT (a failover, a restart). The SQL lives in :mod:`app_model.items`
+and :mod:`app_model.idempotency`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.logging import correlation_paths
+from sqlalchemy.orm import Session
 
 from app_model import (
     AppConfig,
@@ -55,15 +57,20 @@ def create_item() -> Response[str]:
     key = schemas.parse_idempotency_key(event.headers.get("idempotency-key"))
     data = schemas.parse_body(ItemIn, _body())
     digest = idempotency.fingerprint(data.model_dump_json())
-    with db.session() as session:
+
+    def create(session: Session) -> idempotency.Replay | dict[str, Any]:
         replay = idempotency.claim_key(session, key, digest, ttl_s=config.idempotency_ttl_s) if key else None
-        if replay is None:
-            item = items.create_item(session, data)
-            if key:
-                idempotency.store_response(session, key, HTTPStatus.CREATED, item)
-    if replay is not None:
-        return _json(replay.status_code, replay.body, {"Idempotent-Replayed": "true"})
-    return _json(HTTPStatus.CREATED, item, {"Location": f"/items/{item['id']}"})
+        if replay is not None:
+            return replay
+        item = items.create_item(session, data)
+        if key:
+            idempotency.store_response(session, key, HTTPStatus.CREATED, item)
+        return item
+
+    outcome = db.run_transaction(create)
+    if isinstance(outcome, idempotency.Replay):
+        return _json(outcome.status_code, outcome.body, {"Idempotent-Replayed": "true"})
+    return _json(HTTPStatus.CREATED, outcome, {"Location": f"/items/{outcome['id']}"})
 
 
 @app.get("/items")
@@ -72,16 +79,14 @@ def list_items() -> dict[str, Any]:
     event = app.current_event
     limit = schemas.parse_limit(event.get_query_string_value("limit"))
     after = schemas.decode_cursor(event.get_query_string_value("cursor"))
-    with db.read() as conn:
-        return items.list_items(conn, limit=limit, after=after)
+    return db.run_read(lambda conn: items.list_items(conn, limit=limit, after=after))
 
 
 @app.get("/items/<id>")
 def get_item(id: str) -> dict[str, Any]:
     """One item, or 404."""
     item_id = schemas.parse_item_id(id)
-    with db.read() as conn:
-        return items.get_item(conn, item_id)
+    return db.run_read(lambda conn: items.get_item(conn, item_id))
 
 
 @app.put("/items/<id>")
@@ -89,16 +94,14 @@ def replace_item(id: str) -> dict[str, Any]:
     """Replace every field of an item, or 404."""
     item_id = schemas.parse_item_id(id)
     data = schemas.parse_body(ItemIn, _body())
-    with db.session() as session:
-        return items.replace_item(session, item_id, data)
+    return db.run_transaction(lambda session: items.replace_item(session, item_id, data))
 
 
 @app.delete("/items/<id>")
 def delete_item(id: str) -> Response[str]:
     """Delete an item (204), or 404."""
     item_id = schemas.parse_item_id(id)
-    with db.session() as session:
-        items.delete_item(session, item_id)
+    db.run_transaction(lambda session: items.delete_item(session, item_id))
     return Response(HTTPStatus.NO_CONTENT)
 
 
