@@ -127,7 +127,12 @@ class Database:
         return run_unit(self.session, work, attempts=attempts, stats=self._stats)
 
     def run_read(self, work: Callable[[Connection], R], *, attempts: int = DEFAULT_ATTEMPTS) -> R:
-        """``work(connection)`` in autocommit, as :meth:`read`; run again if the connection is lost under it."""
+        """``work(connection)`` in autocommit, as :meth:`read`; run again if the connection is lost under it.
+
+        For reads only: in autocommit each statement commits on its own, so a write inside ``work`` could already be
+        committed when a later statement loses the connection, and would be written again. Writes go in
+        :meth:`run_transaction`.
+        """
         return run_unit(self.read, work, attempts=attempts, stats=self._stats)
 
     # -- the handler ---------------------------------------------------------------------------------------------
