@@ -25,7 +25,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from importlib import metadata
 from pathlib import Path
 from types import TracebackType
@@ -52,6 +52,7 @@ UNPRIVILEGED_USER = "nobody"
 SUPERUSER = "postgres"
 START_TIMEOUT_S = 60
 ADMIN_APPLICATION_NAME = "lab-admin"
+STATEMENT_MARKER = " LOG:  statement: "  # after the log_line_prefix below, on each line log_statement writes
 
 # A lab server: durability settings off so that fsync on a shared disk does not dominate what we measure.
 # Everything else is Postgres' default unless the caller passes it.
@@ -355,6 +356,30 @@ class EmbeddedPostgres(PostgresServer):
         if self._root is None or not self.log_path.exists():
             return iter(())
         return iter(self.log_path.read_text(errors="replace").splitlines())
+
+    def logged_statements(self, *, applications: Iterable[str] | None = None) -> list[str]:
+        """The SQL of every query message the server logged (``log_statement = 'all'``), in order: one per round trip.
+
+        ``applications``: only the clients with these ``application_name``s (the ``%a`` that ends the log line's
+        prefix); None: every client but the lab's own admin connections. A statement the server continued on
+        further lines (each starting with a tab) is joined back into one.
+        """
+        wanted = None if applications is None else tuple(f" {name}" for name in applications)
+        statements: list[str] = []
+        keep = False
+        for line in self.log_lines():
+            if line.startswith("\t"):
+                if keep:
+                    statements[-1] += "\n" + line[1:]
+                continue
+            head, marker, statement = line.partition(STATEMENT_MARKER)
+            if wanted is None:
+                keep = bool(marker) and not head.endswith(f" {ADMIN_APPLICATION_NAME}")
+            else:
+                keep = bool(marker) and head.endswith(wanted)
+            if keep:
+                statements.append(statement.strip())
+        return statements
 
     # -- internals -------------------------------------------------------------------------------------------
     def _write_config(self) -> None:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator, Mapping
 
 from harness.bench.layer_work import Work
-from harness.postgres import ADMIN_APPLICATION_NAME, EmbeddedPostgres
+from harness.postgres import EmbeddedPostgres
 
 __all__ = ["count_round_trips"]
 
@@ -37,15 +37,11 @@ def _statement_log(pg: EmbeddedPostgres) -> Iterator[None]:
         time.sleep(RELOAD_SETTLE_S)
 
 
-def _statements_logged(pg: EmbeddedPostgres) -> int:
-    return sum(1 for line in pg.log_lines() if "statement:" in line and f" {ADMIN_APPLICATION_NAME} " not in line)
-
-
 def _per_request(pg: EmbeddedPostgres, work: Work, requests: int) -> float:
-    before = _statements_logged(pg)
+    before = len(pg.logged_statements())
     for i in range(requests):
         work(i)
-    return (_statements_logged(pg) - before) / requests
+    return (len(pg.logged_statements()) - before) / requests
 
 
 def count_round_trips(

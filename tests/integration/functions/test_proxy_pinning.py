@@ -75,15 +75,6 @@ def test_the_check_passes_what_the_layer_sends() -> None:
     assert pinning(sent) == []
 
 
-def _logged_statements(server: EmbeddedPostgres, application_names: Iterable[str]) -> list[str]:
-    names = tuple(application_names)
-    return [
-        line.split("statement:", 1)[1].strip()
-        for line in server.log_lines()
-        if "statement:" in line and any(f" {name} " in line for name in names)
-    ]
-
-
 @pytest.mark.parametrize("pool_mode", ["null", "single"])
 def test_no_event_makes_a_function_send_a_pinning_statement(
     load_function: Callable[..., Function], migrated: TestDatabase, pool_mode: str
@@ -97,7 +88,7 @@ def test_no_event_makes_a_function_send_a_pinning_statement(
     for name, function in functions.items():
         for event in sorted(EVENTS.glob(f"{name}_*.json")):
             function.invoke(event.stem)
-    statements = _logged_statements(server, (function.application_name for function in functions.values()))
+    statements = server.logged_statements(applications=[function.application_name for function in functions.values()])
     assert len(statements) > 20  # the log was on and every function reached the database
     assert any(sql.startswith("BEGIN;INSERT INTO items") for sql in statements)
     assert pinning(statements) == []

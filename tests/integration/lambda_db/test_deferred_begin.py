@@ -38,11 +38,7 @@ def _statements(database: TestDatabase, db: Database) -> list[str]:
     """What ``db`` sent after :func:`_warm`'s marker, one entry per query message."""
     db.dispose()
     name = db.config.application_name
-    sent = [
-        line.split("statement:", 1)[1].strip()
-        for line in database.server.log_lines()
-        if name in line and "statement:" in line
-    ]
+    sent = database.server.logged_statements(applications=[name])
     return sent[sent.index("SELECT 'warm'") + 1 :]
 
 

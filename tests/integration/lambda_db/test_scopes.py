@@ -73,8 +73,7 @@ def test_read_sends_no_begin_and_no_rollback(make_database: MakeDatabase, databa
         with db.read() as conn:
             assert conn.execute(text("SELECT 42")).scalar_one() == 42
     db.dispose()
-    mine = [line for line in database.server.log_lines() if db.config.application_name in line and "statement:" in line]
-    statements = [line.split("statement:", 1)[1].strip() for line in mine]
+    statements = database.server.logged_statements(applications=[db.config.application_name])
     warm = statements[statements.index("SELECT 42") :]  # after the dialect's first-connect queries
     assert warm == ["SELECT 42"] * 3  # no BEGIN, ROLLBACK, or SET of the isolation level around them
 
@@ -88,8 +87,7 @@ def test_read_in_a_transaction_scope_would_send_begin(make_database: MakeDatabas
     with db.connect() as conn:
         conn.execute(text("SELECT 43"))
     db.dispose()
-    mine = [line for line in database.server.log_lines() if db.config.application_name in line and "statement:" in line]
-    assert any(line.rstrip().endswith("BEGIN;SELECT 43") for line in mine)
+    assert "BEGIN;SELECT 43" in database.server.logged_statements(applications=[db.config.application_name])
 
 
 def test_pool_timeout_is_a_database_unavailable_error(make_database: MakeDatabase) -> None:
@@ -152,8 +150,7 @@ def test_warm_handler_sends_only_its_statements(make_database: MakeDatabase, dat
     for event in range(3):
         handler(event, FakeContext())
     db.dispose()
-    mine = [line for line in database.server.log_lines() if db.config.application_name in line and "statement:" in line]
-    statements = [line.split("statement:", 1)[1].strip() for line in mine]
+    statements = database.server.logged_statements(applications=[db.config.application_name])
     warm = statements[statements.index("SELECT body FROM notes WHERE id = 0") :]  # after the first-connect queries
     expected = [
         [f"SELECT body FROM notes WHERE id = {n}", f"BEGIN;INSERT INTO notes (body) VALUES ('note {n}')", "COMMIT"]
