@@ -40,21 +40,43 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def _authority(directory: Path, common_name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
+def _certificate(
+    key: ec.EllipticCurvePrivateKey,
+    subject: str,
+    extensions: list[tuple[x509.ExtensionType, bool]],
+    *,
+    issuer: tuple[x509.Name, ec.EllipticCurvePrivateKey] | None = None,
+) -> x509.Certificate:
+    """A certificate for ``key``, valid a day either side of now; self-signed unless ``issuer`` (name, key) is given.
+
+    ``extensions``: each with whether it is critical.
+    """
+    issuer_name, signing_key = issuer or (_name(subject), key)
     now = datetime.datetime.now(datetime.UTC)
-    certificate = (
+    builder = (
         x509.CertificateBuilder()
-        .subject_name(_name(common_name))
-        .issuer_name(_name(common_name))
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - ONE_DAY)
         .not_valid_after(now + ONE_DAY)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .sign(key, hashes.SHA256())
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(signing_key, hashes.SHA256())
+
+
+def _authority(directory: Path, common_name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    certificate = _certificate(
+        key,
+        common_name,
+        [
+            (x509.BasicConstraints(ca=True, path_length=None), True),
+            (x509.KeyUsage(False, False, False, False, False, True, True, False, False), True),
+            (x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False),
+        ],
     )
     path = directory / f"{common_name.replace(' ', '-')}.pem"
     path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
@@ -67,20 +89,16 @@ def certificates(tmp_path_factory: pytest.TempPathFactory) -> Certificates:
     ca, ca_key, ca_path = _authority(directory, "test root CA")
     _, _, other_path = _authority(directory, "unrelated root CA")
     key = ec.generate_private_key(ec.SECP256R1())
-    now = datetime.datetime.now(datetime.UTC)
     names = [x509.DNSName("db.internal"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(_name("db.internal"))
-        .issuer_name(ca.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - ONE_DAY)
-        .not_valid_after(now + ONE_DAY)
-        .add_extension(x509.SubjectAlternativeName(names), critical=False)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    certificate = _certificate(
+        key,
+        "db.internal",
+        [
+            (x509.SubjectAlternativeName(names), False),
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False),
+        ],
+        issuer=(ca.subject, ca_key),
     )
     server, server_key = directory / "server.crt", directory / "server.key"
     server.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
