@@ -151,6 +151,7 @@ class PgBouncer:
         assert self._root is not None
         userlist = "".join(f'"{name}" "{password}"\n' for name, password in self.users.items())
         (self._root / "userlist.txt").write_text(userlist)
+        tls_settings = self._copy_tls_files()
         (self._root / "pgbouncer.ini").write_text(
             "[databases]\n"
             f"* = host={self.postgres.host} port={self.postgres.port}\n"
@@ -173,7 +174,7 @@ class PgBouncer:
             f"logfile = {self._root / 'pgbouncer.log'}\n"
             f"pidfile = {self._root / 'pgbouncer.pid'}\n"
             "admin_users = pgbouncer\n"
-            f"{self._tls_settings()}"
+            f"{tls_settings}"
         )
         user = unprivileged_user()
         if user is not None:
@@ -182,8 +183,8 @@ class PgBouncer:
             os.chown(self._root, user.pw_uid, user.pw_gid)
             (self._root / "userlist.txt").chmod(0o600)
 
-    def _tls_settings(self) -> str:
-        """Copies the certificate and key into the temp dir (the user PgBouncer runs as must read them)."""
+    def _copy_tls_files(self) -> str:
+        """Copy the certificate and key where the user PgBouncer runs as can read them; return their settings."""
         if self.tls is None:
             return ""
         assert self._root is not None
