@@ -13,11 +13,12 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from app_model import LATEST_VERSION, InvalidInputError, migrate
+from app_model import LATEST_VERSION, AppConfig, InvalidInputError, apply_role_settings, migrate
 from lambda_db import get_database
 
 logger = Logger()
 db = get_database()
+config = AppConfig.from_env()
 
 PHYSICAL_RESOURCE_ID = "schema-migrations"
 RESPONSE_TIMEOUT_S = 10
@@ -25,11 +26,12 @@ REQUEST_TYPES = ("Create", "Update", "Delete")  # what CloudFormation sends; any
 
 
 def run_migrations() -> dict[str, Any]:
-    """Apply what is missing; say what was applied and the version the schema is at now."""
+    """Apply what is missing and the role's settings; say what was applied and the version the schema is at now."""
     with db.connect() as conn:
         applied = migrate(conn)
-    logger.info("schema migrated", extra={"applied": applied, "version": LATEST_VERSION})
-    return {"applied": applied, "version": LATEST_VERSION}
+        role = apply_role_settings(conn, idle_session_timeout_s=config.role_idle_session_timeout_s)
+    logger.info("schema migrated", extra={"applied": applied, "version": LATEST_VERSION, "role_settings": role})
+    return {"applied": applied, "version": LATEST_VERSION, "role_settings": role}
 
 
 def _is_custom_resource(event: Any) -> bool:

@@ -16,6 +16,7 @@ from app_model.errors import (
     ItemNotFoundError,
 )
 from app_model.migrations import LATEST_VERSION, applied_versions, migrate
+from app_model.role_settings import apply_role_settings, role_settings
 
 __all__ = [
     "LATEST_VERSION",
@@ -27,5 +28,7 @@ __all__ = [
     "InvalidInputError",
     "ItemNotFoundError",
     "applied_versions",
+    "apply_role_settings",
     "migrate",
+    "role_settings",
 ]

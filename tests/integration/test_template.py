@@ -14,7 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from app_model.config import DEFAULT_IDEMPOTENCY_TTL_S, IDEMPOTENCY_TTL_S, MIN_IDEMPOTENCY_TTL_S
+from app_model import AppConfig
+from app_model.config import (
+    DEFAULT_IDEMPOTENCY_TTL_S,
+    DEFAULT_ROLE_IDLE_SESSION_TIMEOUT_S,
+    IDEMPOTENCY_TTL_S,
+    MAX_ROLE_IDLE_SESSION_TIMEOUT_S,
+    MIN_IDEMPOTENCY_TTL_S,
+    ROLE_IDLE_SESSION_TIMEOUT_S,
+)
 from harness.emulator.template import load_template
 from lambda_db import DatabaseConfig
 
@@ -227,3 +235,16 @@ def test_the_ca_bundle_parameter_takes_empty_system_or_an_absolute_path(
 ) -> None:
     pattern = template["Parameters"]["DatabaseSslRootCert"]["AllowedPattern"]
     assert bool(re.fullmatch(pattern, value)) is allowed
+
+
+@pytest.mark.parametrize(("use_proxy", "expected"), [("false", "300"), ("true", "0")])
+def test_the_idle_session_timeout_parameter_reaches_the_migration_except_through_the_proxy(
+    template: dict[str, Any], use_proxy: str, expected: str
+) -> None:
+    parameter = template["Parameters"]["RoleIdleSessionTimeoutSeconds"]
+    assert (parameter["Default"], parameter["MinValue"]) == (DEFAULT_ROLE_IDLE_SESSION_TIMEOUT_S, 0)
+    assert parameter["MaxValue"] == MAX_ROLE_IDLE_SESSION_TIMEOUT_S
+    loaded = load_template(REPO / "template.yaml", parameter_overrides={"UseRdsProxy": use_proxy})
+    env = next(spec.env for spec in loaded.functions if spec.name == "MigrateFunction")
+    assert env[ROLE_IDLE_SESSION_TIMEOUT_S] == expected
+    assert AppConfig.from_env(env).role_idle_session_timeout_s == int(expected)
