@@ -1,25 +1,14 @@
 #!/usr/bin/env bash
 # The template's checks, offline: `sam validate --lint`, cfn-lint with the serverless rules, and `sam build`.
-# SAM CLI pins its own boto3 and cfn-lint, so it lives in its own venv (.venv-sam, from requirements/sam.txt).
+# SAM CLI lives in its own venv (.venv-sam), which scripts/sam-venv.sh creates or refreshes.
 # No AWS account is needed: a dummy region and credentials keep the tools from looking for one.
 # `sam build` needs python3.13 (the template's runtime) on PATH; when none is found it is skipped with a note,
 # and the script still fails on any real failure of the other checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PYTHON="${PYTHON:-python3}"
 VENV=.venv-sam
-STAMP="$VENV/.installed"
-
-if [ ! -f "$STAMP" ] || [ requirements/sam.txt -nt "$STAMP" ]; then
-  echo "==> creating $VENV (SAM CLI and cfn-lint-serverless, pinned in requirements/sam.txt)"
-  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
-  if ! "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements/sam.txt; then
-    echo "FAILED to install requirements/sam.txt into $VENV (see pip's message above); delete $VENV and retry" >&2
-    exit 1
-  fi
-  touch "$STAMP"
-fi
+bash scripts/sam-venv.sh
 
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1
 export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_SESSION_TOKEN=testing
