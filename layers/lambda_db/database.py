@@ -66,6 +66,7 @@ class Database:
         self._deadline: float | None = None
         self._invocations = 0
         self._sigterm_installed = False
+        self._per_invocation = config.pool_mode == "per_invocation"
         self._reporter = InvocationReporter(pool_mode=config.pool_mode, enabled=config.metrics != "off")
         if config.fork_guard:
             ref = weakref.ref(self)
@@ -145,44 +146,50 @@ class Database:
         and disposes it after.
         """
 
+        # Bound once per decorated handler, not looked up on every invocation.
+        begin, end = self._begin_invocation, self._end_invocation
+
         @functools.wraps(function)
         def wrapper(event: Any, context: Any) -> R:
-            started = time.monotonic()
-            self._begin_invocation(context, started)
+            started = begin(context)
             try:
                 return function(event, context)
             finally:
-                self._end_invocation(context, started)
+                end(context, started)
 
         return wrapper
 
-    def _begin_invocation(self, context: Any, started: float) -> None:
-        if self.config.sigterm_dispose and not self._sigterm_installed:
+    def _begin_invocation(self, context: Any) -> float:
+        started = time.monotonic()
+        if not self._sigterm_installed and self.config.sigterm_dispose:
             self._sigterm_installed = install_sigterm_dispose(self.dispose)
-        remaining_ms = _remaining_ms(context)
-        self._deadline = None if remaining_ms is None else started + max(0.0, remaining_ms / 1000 - DEADLINE_MARGIN_S)
-        if self.config.pool_mode == "per_invocation":
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            self._deadline = None
+        else:
+            self._deadline = started + max(0.0, remaining() / 1000 - DEADLINE_MARGIN_S)
+        if self._per_invocation:
             self.dispose()
+        return started
 
     def _end_invocation(self, context: Any, started: float) -> None:
-        request_id = getattr(context, "aws_request_id", None)
-        leaks = self._tracker.release_all()
-        if leaks:
+        if self._tracker.has_checkouts():
+            leaks = self._tracker.release_all()
             for leak in leaks:
-                log_leak(leak, request_id=request_id)
-            self._stats.add(keys.LEAKS, len(leaks))
-        if self.config.pool_mode == "per_invocation":
+                log_leak(leak, request_id=getattr(context, "aws_request_id", None))
+            if leaks:
+                self._stats.add(keys.LEAKS, len(leaks))
+        if self._per_invocation:
             self.dispose()
         self._deadline = None
         cold_start = self._invocations == 0
         self._invocations += 1
-        stats = self.pop_stats()
+        stats = self._stats.pop()
         try:
             self._reporter.emit(
                 stats,
                 cold_start=cold_start,
-                request_id=request_id,
-                function_name=getattr(context, "function_name", None),
+                context=context,
                 invocation_ms=round((time.monotonic() - started) * 1000, 3),
             )
         except Exception:  # noqa: BLE001 - reporting must never turn a served request into a failed one
@@ -243,23 +250,24 @@ class Database:
         }
 
 
-def _remaining_ms(context: Any) -> float | None:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return float(remaining()) if callable(remaining) else None
-
-
 def _after_fork(ref: weakref.ref[Database]) -> None:
     database = ref()
     if database is not None:
         database._forget_after_fork()
 
 
-_databases: dict[DatabaseConfig | None, Database] = {}
+_databases: dict[DatabaseConfig, Database] = {}
+_from_env: list[DatabaseConfig] = []  # the environment's configuration, read once per process (until a reset)
 _databases_lock = threading.Lock()
 
 
 def get_database(config: DatabaseConfig | None = None) -> Database:
     """The process's :class:`Database` for ``config`` (from the environment when None); cheap, never connects.
+
+    One per configuration, however it is passed: ``get_database()`` and ``get_database(DatabaseConfig.from_env())``
+    (or an equal ``DatabaseConfig(...)``) give the same object, so one process holds one engine and one connection
+    for one database. The environment is read on the first call without a config, and again after
+    :func:`reset_databases`.
 
     Raises
     ------
@@ -267,9 +275,13 @@ def get_database(config: DatabaseConfig | None = None) -> Database:
         The environment is missing a variable or holds a bad value; the message names it.
     """
     with _databases_lock:
+        if config is None:
+            if not _from_env:
+                _from_env.append(DatabaseConfig.from_env())
+            config = _from_env[0]
         database = _databases.get(config)
         if database is None:
-            database = _databases[config] = Database(config or DatabaseConfig.from_env())
+            database = _databases[config] = Database(config)
         return database
 
 
@@ -282,5 +294,6 @@ def reset_databases() -> None:
     with _databases_lock:
         databases = list(_databases.values())
         _databases.clear()
+        _from_env.clear()
     for database in databases:
         database.dispose()

@@ -117,6 +117,10 @@ class LeakTracker:
         with self._lock:
             self._out.pop(id(record), None)
 
+    def has_checkouts(self) -> bool:
+        """Whether anything is checked out now: one look, no lock (the end of every invocation asks)."""
+        return bool(self._out)
+
     def __len__(self) -> int:
         """How many connections are checked out now (NullPool keeps no count of its own)."""
         with self._lock:

@@ -117,13 +117,18 @@ def read_scope(engine: Engine, stats: Stats) -> Iterator[Connection]:
 def session_scope(engine: Engine, stats: Stats) -> Iterator[Session]:
     """An ORM session for one unit of work: commit on success, rollback on error, always closed.
 
-    ``expire_on_commit=False``: a handler usually serialises its objects after the commit, and expiring them would
-    cost a SELECT per object for data we just wrote.
+    The session is bound to a connection this scope checks out (and returns), not to the engine: the session then
+    begins and commits its transaction on that connection as it would on one of its own, without going through the
+    engine's checkout a second time (about a fifth of an empty session's cost). ``expire_on_commit=False``: a
+    handler usually serialises its objects after the commit, and expiring them would cost a SELECT per object for
+    data we just wrote.
     """
     start = monotonic()
     try:
-        with Session(bind=engine, expire_on_commit=False) as session:
-            _checked_out(session.connection, stats)  # check out now, so a connect failure maps like the others
+        with (
+            _checked_out(engine.connect, stats) as connection,
+            Session(bind=connection, expire_on_commit=False) as session,
+        ):
             try:
                 yield session
                 session.commit()
