@@ -57,7 +57,6 @@ def test_bad_environment_fails_at_import_time_with_the_variable_named(monkeypatc
     import lambda_db.database
 
     monkeypatch.setattr(lambda_db.database, "_databases", {})  # as in a fresh process
-    monkeypatch.setattr(lambda_db.database, "_from_env", [])
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.delenv("DB_SECRET_ARN", raising=False)
     with pytest.raises(ConfigurationError, match="DATABASE_URL"):
