@@ -71,7 +71,7 @@ class Database:
         self._per_invocation = config.pool_mode == "per_invocation"
         self._lease: Lease | None = None
         self._connections: Connections = PoolCheckout(self._built_engine)
-        if config.pool_mode == "single":
+        if config.pool_mode == "single" and config.pool_recycle_s is None:  # recycling is the pool's, at checkout
             self._lease = Lease(
                 self._built_engine, ping_after_idle_s=config.ping_after_idle_s, stats=self._stats, tracker=self._tracker
             )

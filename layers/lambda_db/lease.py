@@ -10,11 +10,12 @@ checks the pool's ``checkout`` event would have done:
   is pinged; a dead one is invalidated and the pool opens a new one, before the scope sees it;
 - the fork guard: a child process drops the parent's parked connection without using or closing it.
 
-Everything else stays the pool's: the first checkout, a replacement, and every case where parking would change
-what the code sees. A connection is parked only when it is clean (no transaction, no execution options such as an
-isolation level that the pool's return would reset, not invalidated), when the scope ran on the main thread (the
-one Lambda calls the handler on) and when no other thread waits for the pool; otherwise it goes back to the pool as
-before. Code that checks out of the engine directly gets the parked connection: the pool
+Everything else stays the pool's: ``DB_POOL_RECYCLE_S`` (with it set, every scope checks out of the pool, which
+replaces connections older than that at checkout), the first checkout, a replacement, and every case where parking
+would change what the code sees. A connection is parked only when it is clean (no transaction, no execution options
+such as an isolation level that the pool's return would reset, not invalidated), when the scope ran on the main
+thread (the one Lambda calls the handler on) and when no other thread waits for the pool; otherwise it goes back to
+the pool as before. Code that checks out of the engine directly gets the parked connection: the pool
 (:class:`~lambda_db.lease_pool.LeasedQueuePool`) asks :meth:`Lease.release` for it before it would wait (the idle
 time goes with it, so the pool's own idle check still sees the gap). Another thread that checks out of the pool
 directly while the main thread's scope runs waits, as in a ``QueuePool(1, 0)``, but for the pool timeout, since
