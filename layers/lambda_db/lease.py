@@ -89,6 +89,10 @@ class Lease:
             connection.invalidate()  # counted by the invalidate event; the pool opens a new one next
             connection.close()
             return self._from_pool()
+        except BaseException:
+            connection.invalidate()  # a ping that failed otherwise: never lend that connection again
+            connection.close()
+            raise
         self._stats.add(keys.CHECKOUTS)
         return connection
 
