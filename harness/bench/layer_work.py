@@ -135,18 +135,29 @@ def held_connection_work(url: str) -> tuple[Work, Work, Closer]:
 
 
 def layer_work(db: Database, *, through_handler: bool) -> tuple[Work, Work]:
-    """The layer's scopes, ``db.read()`` and ``db.connect()``, alone or inside ``@db.handler``."""
+    """What a function runs, or the layer's scopes alone.
 
-    def read_once(event: Any, context: Any) -> None:
-        with db.read() as conn:
-            conn.execute(SELECT, {"id": event % ROWS + 1}).one()
+    Through the handler: ``@db.handler`` around ``db.run_read`` (the read) and ``db.run_transaction`` (the write,
+    an ORM session executing the INSERT), as the items function does. Alone: ``db.read()`` and ``db.connect()``.
+    """
 
-    def write_once(event: Any, context: Any) -> None:
-        with db.connect() as conn:
-            conn.execute(INSERT, {"payload": f"layer {event}"})
+    def read_unit(event: Any, context: Any) -> None:
+        db.run_read(lambda conn: conn.execute(SELECT, {"id": event % ROWS + 1}).one())
+
+    def write_unit(event: Any, context: Any) -> None:
+        db.run_transaction(lambda session: session.execute(INSERT, {"payload": f"layer {event}"}))
 
     if through_handler:
-        read_handler, write_handler = db.handler(read_once), db.handler(write_once)
+        read_handler, write_handler = db.handler(read_unit), db.handler(write_unit)
         context = Context()
         return (lambda i: read_handler(i, context)), (lambda i: write_handler(i, context))
-    return (lambda i: read_once(i, None)), (lambda i: write_once(i, None))
+
+    def read_scope(i: int) -> None:
+        with db.read() as conn:
+            conn.execute(SELECT, {"id": i % ROWS + 1}).one()
+
+    def write_scope(i: int) -> None:
+        with db.connect() as conn:
+            conn.execute(INSERT, {"payload": f"layer {i}"})
+
+    return read_scope, write_scope

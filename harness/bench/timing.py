@@ -64,14 +64,14 @@ class Timings:
     def names(self) -> list[str]:
         return list(dict.fromkeys(key.split("|")[0] for key in self.series))
 
-    def ratio(self, name: str, kind: str) -> float:
-        """Median over rounds of this variant's time over the floor's."""
-        return statistics.median(self.get(name, kind).ratios(self.get(self.floor, kind)))
+    def ratio(self, name: str, kind: str, against: str | None = None) -> float:
+        """Median over rounds of this variant's time over the floor's (or ``against``'s), round by round."""
+        return statistics.median(self.get(name, kind).ratios(self.get(against or self.floor, kind)))
 
-    def spread(self, name: str, kind: str) -> str:
+    def spread(self, name: str, kind: str, against: str | None = None) -> str:
         """The ratio with its p25-p75 over rounds, as the tables show it."""
-        p25, _, p75 = statistics.quantiles(self.get(name, kind).ratios(self.get(self.floor, kind)), n=4)
-        return f"{self.ratio(name, kind):.2f} ({p25:.2f}-{p75:.2f})"
+        p25, _, p75 = statistics.quantiles(self.get(name, kind).ratios(self.get(against or self.floor, kind)), n=4)
+        return f"{self.ratio(name, kind, against):.2f} ({p25:.2f}-{p75:.2f})"
 
 
 def run_rounds(variants: Mapping[str, tuple[Work, Work, int]], *, rounds: int, floor: str) -> Timings:

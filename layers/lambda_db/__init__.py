@@ -20,7 +20,9 @@ Scopes: ``db.session()`` (ORM, commit / rollback / close), ``db.connect()`` (Cor
 ``db.run_transaction(work)``, ``db.run_read(work)``. Introspection: ``db.pool_status()``, ``db.server_connections()``,
 ``db.get_stats()``, ``db.pop_stats()``, ``db.lifetime_stats()``. Tests: ``reset_databases()`` drops the
 process's cached databases. Configuration: :class:`DatabaseConfig` (every variable is listed in
-``lambda_db.config``). Errors: :class:`LambdaDbError` > :class:`ConfigurationError`,
+``lambda_db.config``; their names are :data:`ENV_VARS`, each one also a constant there, e.g.
+``lambda_db.config.DB_POOL_MODE``). Stats keys: :data:`STATS_KEYS`, each one a constant in ``lambda_db.stats``
+(``lambda_db.stats.CONNECTIONS_OPENED``). Errors: :class:`LambdaDbError` > :class:`ConfigurationError`,
 :class:`DatabaseUnavailableError` > :class:`PoolTimeoutError`, :class:`ConnectionLostError`.
 """
 
@@ -36,8 +38,10 @@ from lambda_db.errors import (
     PoolTimeoutError,
 )
 from lambda_db.stats import STATS_KEYS
+from lambda_db.variables import ENV_VARS
 
 __all__ = [
+    "ENV_VARS",
     "STATS_KEYS",
     "ConfigurationError",
     "ConnectionLostError",

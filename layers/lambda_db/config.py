@@ -46,38 +46,47 @@ from sqlalchemy.exc import ArgumentError
 
 from lambda_db.env import EnvReader, check, one_of
 from lambda_db.errors import ConfigurationError
+from lambda_db.variables import (
+    AWS_LAMBDA_FUNCTION_NAME,
+    AWS_LAMBDA_LOG_STREAM_NAME,
+    AWS_REGION,
+    DATABASE_URL,
+    DB_APPLICATION_NAME,
+    DB_CONNECT_RETRY_MAX_S,
+    DB_CONNECT_TIMEOUT_S,
+    DB_DEFER_BEGIN,
+    DB_FORK_GUARD,
+    DB_IAM_AUTH,
+    DB_KEEPALIVES_IDLE_S,
+    DB_MAX_OVERFLOW,
+    DB_METRICS,
+    DB_PING_AFTER_IDLE_S,
+    DB_POOL_MODE,
+    DB_POOL_RECYCLE_S,
+    DB_POOL_SIZE,
+    DB_POOL_TIMEOUT_S,
+    DB_SECRET_ARN,
+    DB_SECRET_MAX_AGE_S,
+    DB_SIGTERM_DISPOSE,
+    DB_SSLMODE,
+    DB_SSLROOTCERT,
+    DB_STATEMENT_TIMEOUT_MS,
+    ENV_VARS,
+)
 
-__all__ = ["DatabaseConfig", "MetricsMode", "PoolMode", "SslMode", "default_application_name"]
+__all__ = [
+    "ENV_VARS",
+    "DatabaseConfig",
+    "MetricsMode",
+    "PoolMode",
+    "SslMode",
+    "default_application_name",
+]
 
 PoolMode = Literal["single", "null", "queue", "per_invocation"]
 SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
 MetricsMode = Literal["per_invocation", "off"]
 
-DATABASE_URL = "DATABASE_URL"
-DB_SECRET_ARN = "DB_SECRET_ARN"  # noqa: S105 - a variable name, not a secret
-DB_POOL_MODE = "DB_POOL_MODE"
-DB_POOL_SIZE = "DB_POOL_SIZE"
-DB_MAX_OVERFLOW = "DB_MAX_OVERFLOW"
-DB_POOL_TIMEOUT_S = "DB_POOL_TIMEOUT_S"
-DB_POOL_RECYCLE_S = "DB_POOL_RECYCLE_S"
-DB_CONNECT_TIMEOUT_S = "DB_CONNECT_TIMEOUT_S"
-DB_STATEMENT_TIMEOUT_MS = "DB_STATEMENT_TIMEOUT_MS"
-DB_KEEPALIVES_IDLE_S = "DB_KEEPALIVES_IDLE_S"
-DB_SSLMODE = "DB_SSLMODE"
-DB_SSLROOTCERT = "DB_SSLROOTCERT"
-DB_IAM_AUTH = "DB_IAM_AUTH"
-DB_PING_AFTER_IDLE_S = "DB_PING_AFTER_IDLE_S"
-DB_FORK_GUARD = "DB_FORK_GUARD"
-DB_CONNECT_RETRY_MAX_S = "DB_CONNECT_RETRY_MAX_S"
-DB_SECRET_MAX_AGE_S = "DB_SECRET_MAX_AGE_S"  # noqa: S105 - a variable name
-DB_APPLICATION_NAME = "DB_APPLICATION_NAME"
-DB_SIGTERM_DISPOSE = "DB_SIGTERM_DISPOSE"
-DB_METRICS = "DB_METRICS"
-DB_DEFER_BEGIN = "DB_DEFER_BEGIN"
-# Set by the Lambda runtime; read only to name connections and to detect that we run under Lambda.
-AWS_LAMBDA_FUNCTION_NAME = "AWS_LAMBDA_FUNCTION_NAME"
-AWS_LAMBDA_LOG_STREAM_NAME = "AWS_LAMBDA_LOG_STREAM_NAME"
-AWS_REGION = "AWS_REGION"
 
 # Postgres truncates application_name to NAMEDATALEN - 1 bytes.
 MAX_APPLICATION_NAME = 63
@@ -103,7 +112,11 @@ def default_application_name(environ: Mapping[str, str] | None = None) -> str:
 
 @dataclass(frozen=True, kw_only=True, repr=False)
 class DatabaseConfig:
-    """Everything the layer needs to build an engine; validated at construction (see the module docstring)."""
+    """Everything the layer needs to build an engine; validated at construction (see the module docstring).
+
+    Built directly, it reads no environment variable: what is not given takes its default, and the default
+    ``application_name`` is ``lambda_db:<pid>``. :meth:`from_env` is the one reader of the environment.
+    """
 
     url: str | None = None
     secret_arn: str | None = None
@@ -130,7 +143,7 @@ class DatabaseConfig:
 
     def __post_init__(self) -> None:
         if not self.application_name:
-            object.__setattr__(self, "application_name", default_application_name())
+            object.__setattr__(self, "application_name", default_application_name({}))
         self._validate()
 
     # -- construction --------------------------------------------------------------------------------------------

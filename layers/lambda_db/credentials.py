@@ -12,9 +12,10 @@ from typing import Any
 
 from sqlalchemy.engine import URL, make_url
 
-from lambda_db.config import DB_SECRET_ARN, DatabaseConfig
+from lambda_db.config import DatabaseConfig
 from lambda_db.errors import ConfigurationError, DatabaseUnavailableError
 from lambda_db.secret_logs import fetching_credentials
+from lambda_db.variables import DB_SECRET_ARN
 
 __all__ = ["Credentials"]
 

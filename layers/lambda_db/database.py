@@ -15,7 +15,6 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import QueuePool
@@ -25,8 +24,11 @@ from lambda_db.config import DatabaseConfig
 from lambda_db.credentials import Credentials
 from lambda_db.engine import build_engine
 from lambda_db.guards import LeakTracker
+from lambda_db.health import server_connections
+from lambda_db.lease import Lease, PoolCheckout
+from lambda_db.lease_pool import LeasedQueuePool
 from lambda_db.metrics import InvocationReporter, layer_logger, log_leak
-from lambda_db.session import connect_scope, read_scope, session_scope
+from lambda_db.session import Connections, connect_scope, read_scope, session_scope
 from lambda_db.shutdown import install_sigterm_dispose
 from lambda_db.stats import Stats
 from lambda_db.units import DEFAULT_ATTEMPTS, run_unit
@@ -66,6 +68,14 @@ class Database:
         self._deadline: float | None = None
         self._invocations = 0
         self._sigterm_installed = False
+        self._per_invocation = config.pool_mode == "per_invocation"
+        self._lease: Lease | None = None
+        self._connections: Connections = PoolCheckout(self._built_engine)
+        if config.pool_mode == "single" and config.pool_recycle_s is None:  # recycling is the pool's, at checkout
+            self._lease = Lease(
+                self._built_engine, ping_after_idle_s=config.ping_after_idle_s, stats=self._stats, tracker=self._tracker
+            )
+            self._connections = self._lease
         self._reporter = InvocationReporter(pool_mode=config.pool_mode, enabled=config.metrics != "off")
         if config.fork_guard:
             ref = weakref.ref(self)
@@ -74,7 +84,14 @@ class Database:
     # -- the engine ----------------------------------------------------------------------------------------------
     @property
     def engine(self) -> Engine:
-        """The engine, built on first use (once per process; once per invocation in ``per_invocation`` mode)."""
+        """The engine, built on first use (once per process; once per invocation in ``per_invocation`` mode).
+
+        In ``single`` mode the scopes keep their connection between uses (:mod:`lambda_db.lease`); the pool gives
+        it to code that checks out of ``db.engine`` directly.
+        """
+        return self._built_engine()
+
+    def _built_engine(self) -> Engine:
         engine = self._engine
         if engine is None:
             with self._lock:
@@ -82,11 +99,15 @@ class Database:
                     self._engine = build_engine(
                         self.config, self._credentials, self._stats, self._tracker, lambda: self._deadline
                     )
+                    if self._lease is not None and isinstance(self._engine.pool, LeasedQueuePool):
+                        self._engine.pool.when_empty(self._lease.release)
                 engine = self._engine
         return engine
 
     def dispose(self) -> None:
         """Close every pooled connection and drop the engine; the next use builds a new one."""
+        if self._lease is not None:
+            self._lease.release()
         with self._lock:
             engine, self._engine = self._engine, None
         if engine is not None:
@@ -94,6 +115,8 @@ class Database:
 
     def _forget_after_fork(self) -> None:
         # The child must neither use nor close the parent's sockets: drop the pool without closing it.
+        if self._lease is not None:
+            self._lease.forget()
         if self._engine is not None:
             self._engine.dispose(close=False)
         self._tracker.clear()
@@ -104,15 +127,15 @@ class Database:
     # -- scopes --------------------------------------------------------------------------------------------------
     def session(self) -> AbstractContextManager[Session]:
         """An ORM session: commit on success, rollback on error, always closed. One per invocation and thread."""
-        return session_scope(self.engine, self._stats)
+        return session_scope(self._connections, self._stats)
 
     def connect(self) -> AbstractContextManager[Connection]:
         """A Core connection in a transaction: commit on success, rollback on error."""
-        return connect_scope(self.engine, self._stats)
+        return connect_scope(self._connections, self._stats)
 
     def read(self) -> AbstractContextManager[Connection]:
         """A read-only Core connection in autocommit: no BEGIN / ROLLBACK round trips."""
-        return read_scope(self.engine, self._stats)
+        return read_scope(self._connections, self._stats)
 
     # -- units of work that survive a lost connection --------------------------------------------------------------
     def run_transaction(self, work: Callable[[Session], R], *, attempts: int = DEFAULT_ATTEMPTS) -> R:
@@ -145,44 +168,50 @@ class Database:
         and disposes it after.
         """
 
+        # Bound once per decorated handler, not looked up on every invocation.
+        begin, end = self._begin_invocation, self._end_invocation
+
         @functools.wraps(function)
         def wrapper(event: Any, context: Any) -> R:
-            started = time.monotonic()
-            self._begin_invocation(context, started)
+            started = begin(context)
             try:
                 return function(event, context)
             finally:
-                self._end_invocation(context, started)
+                end(context, started)
 
         return wrapper
 
-    def _begin_invocation(self, context: Any, started: float) -> None:
-        if self.config.sigterm_dispose and not self._sigterm_installed:
+    def _begin_invocation(self, context: Any) -> float:
+        started = time.monotonic()
+        if not self._sigterm_installed and self.config.sigterm_dispose:
             self._sigterm_installed = install_sigterm_dispose(self.dispose)
-        remaining_ms = _remaining_ms(context)
-        self._deadline = None if remaining_ms is None else started + max(0.0, remaining_ms / 1000 - DEADLINE_MARGIN_S)
-        if self.config.pool_mode == "per_invocation":
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            self._deadline = None
+        else:
+            self._deadline = started + max(0.0, remaining() / 1000 - DEADLINE_MARGIN_S)
+        if self._per_invocation:
             self.dispose()
+        return started
 
     def _end_invocation(self, context: Any, started: float) -> None:
-        request_id = getattr(context, "aws_request_id", None)
-        leaks = self._tracker.release_all()
-        if leaks:
+        if self._tracker.has_checkouts():
+            leaks = self._tracker.release_all()
             for leak in leaks:
-                log_leak(leak, request_id=request_id)
-            self._stats.add(keys.LEAKS, len(leaks))
-        if self.config.pool_mode == "per_invocation":
+                log_leak(leak, request_id=getattr(context, "aws_request_id", None))
+            if leaks:
+                self._stats.add(keys.LEAKS, len(leaks))
+        if self._per_invocation:
             self.dispose()
         self._deadline = None
         cold_start = self._invocations == 0
         self._invocations += 1
-        stats = self.pop_stats()
+        stats = self._stats.pop()
         try:
             self._reporter.emit(
                 stats,
                 cold_start=cold_start,
-                request_id=request_id,
-                function_name=getattr(context, "function_name", None),
+                context=context,
                 invocation_ms=round((time.monotonic() - started) * 1000, 3),
             )
         except Exception:  # noqa: BLE001 - reporting must never turn a served request into a failed one
@@ -215,7 +244,9 @@ class Database:
         pool = engine.pool
         status["status"] = pool.status()
         if isinstance(pool, QueuePool):
-            status.update(pool_size=pool.size(), checked_in=pool.checkedin(), checked_out=pool.checkedout())
+            parked = 0 if self._lease is None else self._lease.parked()  # kept by the lease, idle: counted as in
+            status.update(pool_size=pool.size(), checked_in=pool.checkedin() + parked)
+            status["checked_out"] = pool.checkedout() - parked
             status["overflow"] = pool.overflow()
         else:
             status["checked_out"] = len(self._tracker)
@@ -223,29 +254,8 @@ class Database:
 
     def server_connections(self) -> dict[str, Any]:
         """This environment's backends in ``pg_stat_activity`` by state (the one asking included), for /health."""
-        name = self.config.application_name
-        prefix = name.split(":", 1)[0] + ":"
         with self.read() as conn:
-            rows = conn.execute(
-                text(
-                    "SELECT application_name = :name AS mine, coalesce(state, 'unknown'), count(*) "
-                    "FROM pg_stat_activity WHERE backend_type = 'client backend' "
-                    "AND starts_with(application_name, :prefix) GROUP BY 1, 2"
-                ),
-                {"name": name, "prefix": prefix},
-            ).all()
-        by_state = {str(state): int(count) for mine, state, count in rows if mine}
-        return {
-            "application_name": name,
-            "count": sum(by_state.values()),
-            "by_state": by_state,
-            "function_count": sum(int(count) for _, _, count in rows),
-        }
-
-
-def _remaining_ms(context: Any) -> float | None:
-    remaining = getattr(context, "get_remaining_time_in_millis", None)
-    return float(remaining()) if callable(remaining) else None
+            return server_connections(conn, self.config.application_name)
 
 
 def _after_fork(ref: weakref.ref[Database]) -> None:
@@ -254,12 +264,17 @@ def _after_fork(ref: weakref.ref[Database]) -> None:
         database._forget_after_fork()
 
 
+# None (the environment's configuration, read on first use) and every configuration asked for -> its Database.
 _databases: dict[DatabaseConfig | None, Database] = {}
 _databases_lock = threading.Lock()
 
 
 def get_database(config: DatabaseConfig | None = None) -> Database:
     """The process's :class:`Database` for ``config`` (from the environment when None); cheap, never connects.
+
+    One per configuration, however it is passed: ``get_database()`` and ``get_database(DatabaseConfig.from_env())``
+    (or an equal ``DatabaseConfig(...)``) give the same object, so one process holds one engine and one connection
+    for one database. The environment is read on the first call without a config (and again after a reset).
 
     Raises
     ------
@@ -269,7 +284,9 @@ def get_database(config: DatabaseConfig | None = None) -> Database:
     with _databases_lock:
         database = _databases.get(config)
         if database is None:
-            database = _databases[config] = Database(config or DatabaseConfig.from_env())
+            resolved = config or DatabaseConfig.from_env()
+            database = _databases.get(resolved) or Database(resolved)
+            _databases[config] = _databases[resolved] = database
         return database
 
 
@@ -280,7 +297,7 @@ def reset_databases() -> None:
     :func:`get_database` call, and the connections of the old ones are closed rather than left to the server.
     """
     with _databases_lock:
-        databases = list(_databases.values())
+        databases = list({id(database): database for database in _databases.values()}.values())
         _databases.clear()
     for database in databases:
         database.dispose()

@@ -6,7 +6,7 @@ Everything is attached through SQLAlchemy's documented events (``do_connect``, `
 - ``do_connect`` applies the current credentials and retries refused connects until the invocation's deadline;
 - ``connect`` / ``checkout`` run the fork guard (when on) and count;
 - ``checkout`` pings a connection only when it sat idle longer than ``ping_after_idle_s``, or when the server
-  wrote to it while it sat in the pool (see :func:`_ping` and :func:`_server_wrote_while_idle`);
+  wrote to it while it sat in the pool (see :func:`ping` and :func:`server_wrote_while_idle`);
 - ``checkout`` / ``checkin`` feed the leak tracker.
 """
 
@@ -26,13 +26,15 @@ from lambda_db.config import DatabaseConfig
 from lambda_db.credentials import Credentials
 from lambda_db.dialect import DRIVERNAME as DEFERRED_BEGIN_DRIVERNAME
 from lambda_db.guards import LeakTracker, check_pid, record_pid
+from lambda_db.lease_pool import LeasedQueuePool
 from lambda_db.metrics import layer_logger
 from lambda_db.retry import ConnectRetry, is_auth_failure, is_retryable_connect_error
 from lambda_db.stats import Stats
 
-__all__ = ["build_engine"]
+__all__ = ["PARKED_SINCE", "build_engine", "ping", "server_wrote_while_idle"]
 
 CHECKED_IN_AT = "lambda_db.checked_in_at"
+PARKED_SINCE = "lambda_db.parked_since"  # set by the single-mode lease on a connection it returns (lambda_db.lease)
 DEFAULT_POOL_TIMEOUT_S = 5.0  # single mode; SQLAlchemy waits 30 s, a Lambda invocation should answer 503 sooner
 QUEUE_POOL_SIZE, QUEUE_MAX_OVERFLOW, QUEUE_POOL_TIMEOUT_S = 5, 10, 30.0  # SQLAlchemy's QueuePool defaults
 KEEPALIVES_INTERVAL_S = 10
@@ -53,7 +55,7 @@ def _pool_arguments(config: DatabaseConfig) -> dict[str, Any]:
         overflow = QUEUE_MAX_OVERFLOW if config.max_overflow is None else config.max_overflow
         lifo, timeout = False, QUEUE_POOL_TIMEOUT_S
     return {
-        "poolclass": QueuePool,
+        "poolclass": LeasedQueuePool if config.pool_mode == "single" else QueuePool,
         "pool_size": size,
         "max_overflow": overflow,
         "pool_use_lifo": lifo,
@@ -127,14 +129,15 @@ def build_engine(
             check_pid(record, proxy)
         checked_in_at = record.info.get(CHECKED_IN_AT)
         if checked_in_at is not None and (
-            monotonic() - checked_in_at > ping_after_idle_s or _server_wrote_while_idle(dbapi_connection)
+            monotonic() - checked_in_at > ping_after_idle_s or server_wrote_while_idle(dbapi_connection)
         ):
-            _ping(dialect, dbapi_connection, stats)
+            ping(dialect, dbapi_connection, stats)
         add(keys.CHECKOUTS)
         checked_out(record, proxy)
 
     def on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        record.info[CHECKED_IN_AT] = monotonic()
+        info = record.info
+        info[CHECKED_IN_AT] = info.pop(PARKED_SINCE, None) or monotonic()
         checked_in(record)
 
     event.listen(engine, "connect", on_connect)
@@ -146,7 +149,7 @@ def build_engine(
 _READABLE = select.POLLIN | select.POLLERR | select.POLLHUP
 
 
-def _server_wrote_while_idle(dbapi_connection: Any) -> bool:
+def server_wrote_while_idle(dbapi_connection: Any) -> bool:
     """Whether the socket of a connection that sat in the pool has something to read: a poll, no round trip.
 
     Between queries the protocol is the client's turn; a server that ends a session (``pg_terminate_backend``, a
@@ -163,7 +166,7 @@ def _server_wrote_while_idle(dbapi_connection: Any) -> bool:
     return bool(poller.poll(0))
 
 
-def _ping(dialect: Dialect, dbapi_connection: Any, stats: Stats) -> None:
+def ping(dialect: Dialect, dbapi_connection: Any, stats: Stats) -> None:
     """Check a connection that sat idle, and make the pool replace it if it is dead.
 
     A Lambda environment is frozen between invocations; while frozen, the server may have ended the session

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import exc
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
-__all__ = ["Leak", "LeakTracker", "check_pid", "record_pid"]
+__all__ = ["Leak", "LeakTracker", "check_pid", "current_pid", "record_pid"]
 
 PID_KEY = "lambda_db.pid"
 STACK_DEPTH = 6
@@ -41,6 +41,11 @@ class _Pid:
 
 
 os.register_at_fork(after_in_child=_Pid.refresh)
+
+
+def current_pid() -> int:
+    """This process's id, without a system call."""
+    return _Pid.value
 
 
 def record_pid(record: ConnectionPoolEntry) -> None:
@@ -116,6 +121,17 @@ class LeakTracker:
     def checked_in(self, record: ConnectionPoolEntry) -> None:
         with self._lock:
             self._out.pop(id(record), None)
+
+    def forget(self, proxy: PoolProxiedConnection) -> None:
+        """Stop tracking ``proxy``: the single-mode lease holds it between scopes on purpose (not a leak)."""
+        with self._lock:
+            for key, (ref, _, _) in list(self._out.items()):
+                if ref() is proxy:
+                    del self._out[key]
+
+    def has_checkouts(self) -> bool:
+        """Whether anything is checked out now: one look, no lock (the end of every invocation asks)."""
+        return bool(self._out)
 
     def __len__(self) -> int:
         """How many connections are checked out now (NullPool keeps no count of its own)."""

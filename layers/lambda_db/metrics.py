@@ -31,6 +31,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics.functions import is_metrics_disabled
 
 from lambda_db.guards import Leak
+from lambda_db.stats import STATS_KEYS
 
 __all__ = ["InvocationReporter", "layer_logger", "log_leak"]
 
@@ -141,8 +142,26 @@ def _xray_member() -> str:
     return f',"xray_trace_id":{json.dumps(header.split(";", 1)[0].removeprefix("Root="))}'
 
 
+_encode = json.encoder.encode_basestring  # json.dumps of one str, without the dumps machinery around it
+# What Powertools' ``inject_lambda_context`` adds from the context object, in its order: (log key, context attribute).
+CONTEXT_KEYS = (
+    ("function_name", "function_name"),
+    ("function_memory_size", "memory_limit_in_mb"),
+    ("function_arn", "invoked_function_arn"),
+)
+_BOOLS = ("false", "true")
+
+
 class InvocationReporter:
     """Writes the per-invocation line (log and EMF in one) for one :class:`~lambda_db.Database`.
+
+    The line is what Powertools would print for the same values from a ``Logger`` whose handler is decorated with
+    ``inject_lambda_context`` (``cold_start``, ``function_name``, ``function_memory_size``, ``function_arn``,
+    ``function_request_id``, ``correlation_id`` when the function's logger has one) logging ``lambda_db`` as an extra
+    key, merged with the document ``EphemeralMetrics`` flushes; ``tests/unit/lambda_db/test_powertools_shape.py``
+    holds it to that. The parts that stay the same for an execution environment (the context's function members,
+    the key names of every counter, the metrics' directive) are serialised once; an invocation formats its numbers,
+    its request id and its timestamps.
 
     Parameters
     ----------
@@ -159,32 +178,75 @@ class InvocationReporter:
         self._emf_enabled = enabled and not is_metrics_disabled()
         # Powertools' dimension order: the defaults (pool_mode), then service.
         self._emf = EmfWriter(namespace=namespace, dimensions={"pool_mode": pool_mode, "service": service})
-        self._logger = logging.getLogger(layer_logger().name)  # the stdlib logger Powertools configured
-        self._pool_mode = pool_mode
+        self._powertools = layer_logger()
+        self._logger = logging.getLogger(self._powertools.name)  # the stdlib logger Powertools configured
         self._clock = _Clock()
-        self._log_start = f'"level":"INFO","location":"{LOCATION}","message":"{INVOCATION_MESSAGE}","timestamp":"'
-        self._service = f',"service":{json.dumps(service)}'
+        self._log_start = f'{{"level":"INFO","location":"{LOCATION}","message":"{INVOCATION_MESSAGE}","timestamp":"'
+        self._service = f'","service":{_encode(service)},"cold_start":'
+        self._payload_start = f',"lambda_db":{{"pool_mode":{_encode(pool_mode)},"cold_start":'
+        self._context_seen: tuple[Any, ...] | None = None
+        self._context_members = ""
+        self._function_name = "null"
+        self._counters = ",".join(f'"{key}":%r' for key in STATS_KEYS)
+        self._formatter: Any = None
 
-    def emit(self, stats: Mapping[str, float], **fields: Any) -> None:
-        """One line: every counter and ``fields`` under ``lambda_db``, and the EMF members (see :data:`ALWAYS_SENT`)."""
+    def _correlation_id(self) -> Any:
+        """The correlation id the function's Powertools logger holds (``inject_lambda_context(correlation_id_path=)``,
+        ``set_correlation_id``), when it shares the layer's service name and so its formatter; else None."""
+        if self._formatter is None:
+            self._formatter = self._powertools.registered_formatter
+        log_format = getattr(self._formatter, "log_format", None)
+        return None if log_format is None else log_format.get("correlation_id")
+
+    def _context_part(self, context: Any) -> str:
+        """``inject_lambda_context``'s members for this context: serialised again only when they change."""
+        seen = tuple(getattr(context, attribute, None) for _, attribute in CONTEXT_KEYS)
+        if seen != self._context_seen:
+            self._context_seen = seen
+            self._context_members = "".join(
+                f",{_encode(key)}:{json.dumps(value)}"
+                for (key, _), value in zip(CONTEXT_KEYS, seen, strict=True)
+                if value is not None
+            )
+            self._function_name = json.dumps(seen[0])
+        return self._context_members
+
+    def emit(
+        self, stats: Mapping[str, float], *, cold_start: bool, context: Any = None, invocation_ms: float = 0.0
+    ) -> None:
+        """One line: the log members, ``lambda_db`` with every counter, and the EMF members (see :data:`ALWAYS_SENT`).
+
+        ``stats`` holds every key of :data:`~lambda_db.stats.STATS_KEYS` (``Stats.pop`` gives that).
+        """
         if not self._enabled:
             return
         log = self._logger.isEnabledFor(logging.INFO)
         if not (log or self._emf_enabled):
             return
         now = time.time()
-        head = ""
+        line = ""
         if log:
-            payload = json.dumps({"pool_mode": self._pool_mode, **fields, **stats}, separators=(",", ":"))
-            timestamp = self._clock.timestamp(now)
-            head = f'{self._log_start}{timestamp}"{self._service}{_xray_member()},"lambda_db":{payload}'
+            request_id = getattr(context, "aws_request_id", None)
+            request = "null" if request_id is None else _encode(request_id)
+            members = self._context_part(context)
+            if request_id is not None:
+                members += f',"function_request_id":{request}'
+            correlation_id = self._correlation_id()
+            if correlation_id is not None:
+                members += f',"correlation_id":{json.dumps(correlation_id)}'
+            counters = self._counters % tuple(map(stats.__getitem__, STATS_KEYS))  # ints and rounded floats
+            line = (
+                f"{self._log_start}{self._clock.timestamp(now)}{self._service}{_BOOLS[cold_start]}{members}"
+                f'{self._payload_start}{_BOOLS[cold_start]},"request_id":{request},"function_name":'
+                f'{self._function_name},"invocation_ms":{invocation_ms!r},{counters}}}{_xray_member()}'
+            )
         if not self._emf_enabled:
-            print(f"{{{head}}}")
+            print(f"{line}}}")
             return
         values = {key: stats[key] for key in ALWAYS_SENT}
         values.update((key, stats[key]) for key in SENT_WHEN_NON_ZERO if stats[key])
         carried = ("service",) if log else ()
-        print(self._emf.document(values, timestamp_ms=int(now * 1000), head=head, carried=carried))
+        print(self._emf.document(values, timestamp_ms=int(now * 1000), head=line[1:], carried=carried))
 
 
 def log_leak(leak: Leak, *, request_id: str | None) -> None:

@@ -11,7 +11,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from time import monotonic
 
-__all__ = ["STATS_KEYS", "Stats"]
+__all__ = [
+    "CHECKOUTS",
+    "CHECKOUT_WAIT_MS",
+    "CONNECTIONS_OPENED",
+    "CONNECT_ERRORS",
+    "CONNECT_MS",
+    "DB_TIME_MS",
+    "ENGINES_CREATED",
+    "INVALIDATIONS",
+    "LEAKS",
+    "PINGS",
+    "POOL_TIMEOUTS",
+    "RETRIES",
+    "SECRET_REFRESHES",
+    "STATS_KEYS",
+    "UNITS_RETRIED",
+    "Stats",
+]
 
 CONNECTIONS_OPENED = "connections_opened_num"  # new server connections (each one a backend process)
 CONNECT_MS = "connect_ms"  # time spent opening them, retries included

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,12 @@ def test_a_ca_file_or_the_system_store_is_accepted_with_verify_full(tmp_path: Pa
     config = from_env(DB_SSLMODE="verify-full", DB_SSLROOTCERT=str(bundle))
     assert (config.sslmode, config.sslrootcert) == ("verify-full", str(bundle))
     assert from_env(DB_SSLMODE="verify-full", DB_SSLROOTCERT="system").sslrootcert == "system"
+
+
+def test_every_variable_the_docstring_lists_is_an_exported_name() -> None:
+    import lambda_db
+    from lambda_db import config, variables
+
+    listed = re.findall(r"^``([A-Z_]+)``", config.__doc__ or "", re.MULTILINE)
+    assert list(lambda_db.ENV_VARS) == listed
+    assert all(getattr(variables, name) == name and name in variables.__all__ for name in listed)

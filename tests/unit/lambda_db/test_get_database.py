@@ -32,6 +32,27 @@ def test_get_database_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     assert (db.config.pool_mode, db.config.pool_size) == ("queue", 2)
 
 
+def test_one_database_per_configuration_however_it_is_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
+    monkeypatch.setenv("DB_APPLICATION_NAME", "items:env")
+    reset_databases()
+    db = get_database()
+    assert get_database(DatabaseConfig.from_env()) is db
+    same = DatabaseConfig(url=UNREACHABLE, application_name="items:env", sigterm_dispose=False)  # off Lambda
+    assert get_database(same) is db
+    assert get_database(DatabaseConfig(url=UNREACHABLE, application_name="other")) is not db
+    reset_databases()
+
+
+def test_an_explicit_config_reads_no_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for variable, value in {"DB_POOL_MODE": "null", "DB_APPLICATION_NAME": "from-env", "DB_METRICS": "off"}.items():
+        monkeypatch.setenv(variable, value)
+    monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "items")
+    config = DatabaseConfig(url=UNREACHABLE)
+    assert (config.pool_mode, config.metrics) == ("single", "per_invocation")
+    assert config.application_name.startswith("lambda_db:")  # not the function name from the environment
+
+
 def test_bad_environment_fails_at_import_time_with_the_variable_named(monkeypatch: pytest.MonkeyPatch) -> None:
     import lambda_db.database
 

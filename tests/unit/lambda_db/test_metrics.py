@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -27,8 +28,16 @@ def logger_level(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     logger.setLevel(previous)
 
 
+@dataclass
+class Context:
+    """The members of Lambda's context object the line reads."""
+
+    function_name: str = "items"
+    aws_request_id: str = "r-1"
+
+
 def _emit(capsys: pytest.CaptureFixture[str]) -> tuple[str, dict[str, Any]]:
-    InvocationReporter(pool_mode="single").emit(STATS, cold_start=True, request_id="r-1", function_name="items")
+    InvocationReporter(pool_mode="single").emit(STATS, cold_start=True, context=Context())
     out = capsys.readouterr().out
     [line] = out.splitlines()
     return line, json.loads(line)
