@@ -130,3 +130,11 @@ bad_idempotency_keys = (
         st.text(alphabet=string.ascii_letters + string.digits + "-", min_size=1, max_size=36), min_size=2, max_size=3
     ).map(",".join)
 )
+
+# JSON Python reads and Lambda refuses: nesting past the parser's depth, and non-finite numbers.
+deep_json = st.integers(1_000, 20_000).flatmap(
+    lambda depth: st.sampled_from(["[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth])
+)
+non_finite_json = st.sampled_from(["NaN", "Infinity", "-Infinity"]).flatmap(
+    lambda constant: st.sampled_from([constant, f'{{"x": {constant}}}', f"[1, {constant}]"])
+)
