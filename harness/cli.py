@@ -2,17 +2,26 @@
 
 Each subcommand lives in its own module, which exposes ``DESCRIPTION``, ``add_arguments(parser)`` and
 ``run(args) -> int``; this module only dispatches, so adding a command never touches the others.
+
+SIGTERM (``timeout``, ``kill``, a CI cancel, a service manager) and SIGHUP (a closed terminal) stop a command
+exactly as Ctrl-C does: they raise :class:`Stopped`, a ``KeyboardInterrupt``, in the main thread, so every
+``with`` block and ``finally`` that stops a Postgres, a PgBouncer or an environment runs. Without this both signals
+end the interpreter on the spot and leave those servers running, orphaned. A background command, whose SIGINT the
+shell ignores, is stopped the same way by SIGTERM.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from collections.abc import Sequence
-from types import ModuleType
+from types import FrameType, ModuleType
 
-__all__ = ["COMMANDS", "main"]
+__all__ = ["COMMANDS", "STOP_SIGNALS", "Stopped", "main"]
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 # subcommand -> module implementing it
 COMMANDS: dict[str, str] = {
@@ -23,6 +32,27 @@ COMMANDS: dict[str, str] = {
     "bench": "harness.bench.cli",
     "postgres": "harness.postgres_cli",
 }
+
+
+class Stopped(KeyboardInterrupt):
+    """The command was asked to stop by a signal; cleanup runs as on Ctrl-C, and the exit code is 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: FrameType | None) -> None:
+    # Only the first stops: a second SIGTERM or SIGHUP must not cut short the cleanup the first one started.
+    for other in STOP_SIGNALS:
+        signal.signal(other, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+def install_stop_handlers() -> None:
+    """Make SIGTERM and SIGHUP stop this process as Ctrl-C does (main thread only, as Python's signals are)."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _stop)
 
 
 def _load(module_name: str) -> ModuleType | None:
@@ -53,8 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one subcommand; bad options exit 2 with argparse's message."""
     args = build_parser().parse_args(argv)
+    install_stop_handlers()
     try:
         return int(args._run(args))
+    except Stopped as stopped:
+        print(f"stopped by {signal.Signals(stopped.signum).name}", file=sys.stderr)
+        return 128 + stopped.signum
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

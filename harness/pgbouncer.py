@@ -85,10 +85,15 @@ class PgBouncer:
         return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{database}"
 
     def start(self) -> PgBouncer:
-        self._root = Path(tempfile.mkdtemp(prefix="serverless-sqlalchemy-pgbouncer-"))
-        self.port = find_free_port(self.host)
-        self._write_config()
-        self._spawn()
+        """Write the config and start the bouncer; failed or interrupted halfway, it leaves nothing behind."""
+        try:
+            self._root = Path(tempfile.mkdtemp(prefix="serverless-sqlalchemy-pgbouncer-"))
+            self.port = find_free_port(self.host)
+            self._write_config()
+            self._spawn()
+        except BaseException:
+            self.cleanup()
+            raise
         return self
 
     def _spawn(self) -> None:

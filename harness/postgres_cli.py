@@ -1,4 +1,8 @@
-"""``harness postgres``: start the lab's Postgres (and PgBouncer) and keep it up until Ctrl-C, for manual poking."""
+"""``harness postgres``: start the lab's Postgres (and PgBouncer) and keep it up until Ctrl-C, for manual poking.
+
+SIGTERM and SIGHUP stop it as Ctrl-C does (see :mod:`harness.cli`), so ``harness postgres &`` (whose SIGINT the
+shell ignores) is stopped with ``kill %1`` and leaves no server, bouncer or temp directory behind.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.no_pgbouncer and find_pgbouncer() is not None:
             bouncer = PgBouncer(pg, users={APP_ROLE: password}).start()
             print(f"pgbouncer: {bouncer.url('app', user=APP_ROLE, password=password)}")
-        print("Ctrl-C to stop")
+        print("Ctrl-C (or SIGTERM) to stop", flush=True)
         try:
             signal.pause()
         except KeyboardInterrupt:

@@ -58,19 +58,18 @@ def create_item() -> Response[str]:
     data = schemas.parse_body(ItemIn, _body())
     digest = idempotency.fingerprint(data.model_dump_json())
 
-    def create(session: Session) -> idempotency.Replay | dict[str, Any]:
+    def create(session: Session) -> Response[str]:
         replay = idempotency.claim_key(session, key, digest, ttl_s=config.idempotency_ttl_s) if key else None
-        if replay is not None:
-            return replay
+        if replay is not None:  # the first answer as it was sent: same status, headers and body bytes
+            headers = {**replay.headers, "Idempotent-Replayed": "true"}
+            return Response(replay.status_code, content_types.APPLICATION_JSON, replay.body, headers=headers)
         item = items.create_item(session, data)
+        body, headers = json.dumps(item), {"Location": f"/items/{item['id']}"}
         if key:
-            idempotency.store_response(session, key, HTTPStatus.CREATED, item)
-        return item
+            idempotency.store_response(session, key, HTTPStatus.CREATED, body, headers)
+        return Response(HTTPStatus.CREATED, content_types.APPLICATION_JSON, body, headers=headers)
 
-    outcome = db.run_transaction(create)
-    if isinstance(outcome, idempotency.Replay):
-        return _json(outcome.status_code, outcome.body, {"Idempotent-Replayed": "true"})
-    return _json(HTTPStatus.CREATED, outcome, {"Location": f"/items/{outcome['id']}"})
+    return db.run_transaction(create)
 
 
 @app.get("/items")

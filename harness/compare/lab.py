@@ -77,8 +77,8 @@ class Lab:
             server = EmbeddedPostgres(
                 max_connections=profile.max_connections, idle_session_timeout_s=profile.idle_session_timeout_s
             ).start()
+            self._servers[profile] = server  # kept before anything else can fail, so close() stops it
             server.create_role(APP_ROLE, self.password)
-            self._servers[profile] = server
         return self._servers[profile]
 
     def bouncer(self, profile: ServerProfile) -> PgBouncer:

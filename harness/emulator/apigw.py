@@ -2,6 +2,8 @@
 
 Payload format 2.0 for ``HttpApi`` events and 1.0 for ``Api`` (REST) events, as ``sam local start-api`` builds them.
 A body that is not text (by content type, or not valid UTF-8) is sent base64-encoded with ``isBase64Encoded``.
+A repeated header is joined with commas in 2.0 (``headers``); in 1.0 ``multiValueHeaders`` carries every value and
+``headers`` the last one, as the API Gateway developer guide describes the two payload formats.
 """
 
 from __future__ import annotations
@@ -86,9 +88,20 @@ def _is_text(content_type: str, body: bytes) -> bool:
 
 
 def build_event(
-    matched: MatchedRoute, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes, source_ip: str
+    matched: MatchedRoute,
+    method: str,
+    path: str,
+    query: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    source_ip: str,
+    header_list: Sequence[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
-    """The proxy event API Gateway would send for this request."""
+    """The proxy event API Gateway would send for this request.
+
+    ``headers`` has a repeated header's values joined with commas; ``header_list`` (every header line as sent, when
+    known) gives payload 1.0 its ``multiValueHeaders``.
+    """
     route = matched.route
     is_text = _is_text(headers.get("content-type", ""), body)
     text_body = (body.decode() if is_text else base64.b64encode(body).decode()) if body else None
@@ -134,12 +147,15 @@ def build_event(
     multi_query: dict[str, list[str]] = {}
     for key, value in pairs:
         multi_query.setdefault(key, []).append(value)
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in header_list if header_list is not None else headers.items():
+        multi_headers.setdefault(name, []).append(value)
     return {
         "resource": route.path,
         "path": path,
         "httpMethod": method,
-        "headers": dict(headers),
-        "multiValueHeaders": {name: [value] for name, value in headers.items()},
+        "headers": {name: values[-1] for name, values in multi_headers.items()},
+        "multiValueHeaders": multi_headers,
         "queryStringParameters": {key: values[-1] for key, values in multi_query.items()} or None,
         "multiValueQueryStringParameters": multi_query or None,
         "pathParameters": matched.path_parameters or None,
@@ -175,8 +191,15 @@ def not_found() -> ApiResponse:
     return _message(404, "Not Found")
 
 
-def throttled() -> ApiResponse:
-    return _message(429, "Too Many Requests")
+def throttled(version: str) -> ApiResponse:
+    """What API Gateway answers when Lambda throttles the integration: a 500, not a 429.
+
+    Lambda's 429 (``TooManyRequestsException``) is an integration failure to API Gateway, which answers its generic
+    500 (the AWS knowledge-center article on API Gateway "Internal server error" lists throttling among its causes);
+    a 429 from API Gateway means the API's own throttle (stage or route limits), which the emulator does not have.
+    REST APIs word it "Internal server error", HTTP APIs "Internal Server Error".
+    """
+    return _message(500, "Internal server error" if version == "1.0" else "Internal Server Error")
 
 
 def map_response(payload: Any, version: str) -> ApiResponse:

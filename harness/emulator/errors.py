@@ -7,12 +7,14 @@ API and a boto3 client pointed at the emulator see the same failure.
 from __future__ import annotations
 
 __all__ = [
+    "AccessDeniedError",
     "EmulatorError",
     "InvalidRequestContentError",
     "RequestTooLargeError",
     "ResourceNotFoundError",
     "TemplateError",
     "TooManyRequestsError",
+    "ValidationError",
 ]
 
 
@@ -46,6 +48,20 @@ class InvalidRequestContentError(EmulatorError):
 
     status = 400
     error_type = "InvalidRequestContentException"
+
+
+class ValidationError(EmulatorError):
+    """A request parameter outside the API's model (``X-Amz-Log-Type: Sometimes``), refused before any handler runs."""
+
+    status = 400
+    error_type = "ValidationException"
+
+
+class AccessDeniedError(EmulatorError):
+    """An ARN naming another account: the emulator's caller holds no permission there, so Lambda says 403."""
+
+    status = 403
+    error_type = "AccessDeniedException"
 
 
 class RequestTooLargeError(EmulatorError):

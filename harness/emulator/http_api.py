@@ -1,8 +1,9 @@
 """The template's ``HttpApi``/``Api`` routes served over HTTP, as ``sam local start-api`` does, but concurrently.
 
 Each request becomes a proxy event (see :mod:`harness.emulator.apigw`) for the function behind the route; the
-function's response is mapped back. A throttled invocation answers 429, a function error or an unusable response
-502, an unknown route 404, as API Gateway does.
+function's response is mapped back. A throttled invocation answers 500 (API Gateway's answer to a Lambda throttle:
+its own 429 is for the API's stage and route limits), a function error or an unusable response 502, an unknown route
+404. The request line and headers are capped at 10,240 bytes, as HTTP APIs cap them (431 beyond).
 """
 
 from __future__ import annotations
@@ -49,11 +50,18 @@ class HttpApi:
         source_ip = peer[0] if peer else "127.0.0.1"
         try:
             event = apigw.build_event(
-                matched, request.method, request.path, request.query, request.headers, request.body, source_ip
+                matched,
+                request.method,
+                request.path,
+                request.query,
+                request.headers,
+                request.body,
+                source_ip,
+                request.header_list,
             )
             result = await self._pool.invoke(matched.route.function, json.dumps(event).encode())
         except TooManyRequestsError:
-            _send(conn, apigw.throttled())
+            _send(conn, apigw.throttled(matched.route.payload_version))
             return
         except Exception:  # noqa: BLE001 - answer 502 as API Gateway would, keep serving, log the detail
             _log.exception("invoking %s failed", matched.route.function)
@@ -70,4 +78,4 @@ def _send(conn: HttpConnection, response: apigw.ApiResponse) -> None:
 
 
 async def serve_http_api(pool: Pool, routes: Sequence[Route], host: str, port: int) -> asyncio.Server:
-    return await serve(HttpApi(pool, routes).handle, host, port, max_body=MAX_API_PAYLOAD)
+    return await serve(HttpApi(pool, routes).handle, host, port, max_body=MAX_API_PAYLOAD, client_limits=True)

@@ -5,6 +5,12 @@
 ``X-Amz-Log-Result``; a function error sets ``X-Amz-Function-Error: Unhandled``. Errors carry Lambda's
 ``x-amzn-ErrorType`` header and JSON body, which botocore turns into ``client.exceptions.<Type>``.
 ``GET /_emulator/environments`` lists the environments as JSON (the live view's data).
+
+Refused as Lambda refuses them (Invoke in the Lambda API reference: ``InvocationType`` is one of ``Event``,
+``RequestResponse``, ``DryRun`` and ``LogType`` one of ``None``, ``Tail``; a value outside a service model's enum is
+AWS's ``ValidationException``, 400, "1 validation error detected: ..."): a payload that is not strict JSON
+(``NaN``, ``Infinity``, nesting past the parser's depth) is ``InvalidRequestContentException`` 400, and an ARN of
+another account is ``AccessDeniedException`` 403 (IAM's answer when no resource-based policy lets this caller in).
 """
 
 from __future__ import annotations
@@ -17,8 +23,15 @@ import logging
 import uuid
 from urllib.parse import unquote
 
-from harness.emulator.errors import EmulatorError, InvalidRequestContentError, RequestTooLargeError
+from harness.emulator.errors import (
+    AccessDeniedError,
+    EmulatorError,
+    InvalidRequestContentError,
+    RequestTooLargeError,
+    ValidationError,
+)
 from harness.emulator.http_server import HttpConnection, HttpRequest, serve
+from harness.emulator.lambda_env import ACCOUNT_ID
 from harness.emulator.pool import LOG_TAIL_BYTES, MAX_SYNC_PAYLOAD, Pool
 
 __all__ = ["MAX_EVENT_PAYLOAD", "MAX_SYNC_PAYLOAD", "serve_invoke_api"]
@@ -26,6 +39,8 @@ __all__ = ["MAX_EVENT_PAYLOAD", "MAX_SYNC_PAYLOAD", "serve_invoke_api"]
 MAX_EVENT_PAYLOAD = 1024 * 1024  # and for Event payloads
 _PREFIX = "/2015-03-31/functions/"
 _SUFFIX = "/invocations"
+INVOCATION_TYPES = ("Event", "RequestResponse", "DryRun")
+LOG_TYPES = ("Tail", "None")
 _log = logging.getLogger(__name__)
 
 
@@ -68,27 +83,27 @@ class InvokeApi:
         qualifier = next((part[10:] for part in request.query.split("&") if part.startswith("Qualifier=")), "")
         if qualifier and qualifier != "$LATEST" and qualifier != "%24LATEST":
             name = f"{name}:{qualifier}"
-        self._pool.resolve(name)  # 404 before looking at the payload, as Lambda does
-        kind = request.headers.get("x-amz-invocation-type", "RequestResponse")
+        # the request's parameters first, then the function (404), then the payload, as Lambda does
+        kind = _enum(
+            request.headers.get("x-amz-invocation-type", "RequestResponse"), "invocationType", INVOCATION_TYPES
+        )
+        log_type = _enum(request.headers.get("x-amz-log-type", "None"), "logType", LOG_TYPES)
+        _check_account(name)
+        self._pool.resolve(name)
         limit = MAX_EVENT_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
         if request.too_large or len(request.body) > limit:
             raise RequestTooLargeError(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
         payload = request.body or b"{}"
-        try:
-            json.loads(payload)
-        except ValueError as exc:
-            raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from exc
+        check_json(payload)
         if kind == "DryRun":
             return 204, b"", {}
         if kind == "Event":
             self._pool.submit_event(name, payload)
             return 202, b"", {}
-        if kind != "RequestResponse":
-            raise InvalidRequestContentError(f"X-Amz-Invocation-Type {kind!r}: use RequestResponse, Event or DryRun")
         result = await self._pool.invoke(
             name,
             payload,
-            log_tail=request.headers.get("x-amz-log-type", "None") == "Tail",
+            log_tail=log_type == "Tail",
             client_context=_client_context(request.headers.get("x-amz-client-context")),
         )
         headers = {"Content-Type": "application/json", "X-Amz-Executed-Version": "$LATEST"}
@@ -98,6 +113,51 @@ class InvokeApi:
         if result.log_tail is not None:
             headers["X-Amz-Log-Result"] = encode_tail(result.log_tail)
         return 200, result.raw_payload, headers
+
+
+def _refuse_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")
+
+
+def check_json(payload: bytes) -> None:
+    """Raise :class:`InvalidRequestContentError` unless ``payload`` is strict JSON, as Lambda's parser wants it.
+
+    Python's ``json`` accepts ``NaN`` and ``Infinity`` (Lambda does not), and raises ``RecursionError`` on nesting
+    deeper than the interpreter's recursion limit (about 1,000: the depth Lambda's own parser also stops at).
+    """
+    try:
+        json.loads(payload, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise InvalidRequestContentError("Could not parse request body into json: nesting too deep") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from exc
+
+
+def _enum(value: str, member: str, allowed: tuple[str, ...]) -> str:
+    """``value`` when the API model allows it; AWS's ValidationException, worded as AWS words it, when not."""
+    if value not in allowed:
+        raise ValidationError(
+            f"1 validation error detected: Value '{value[:100]}' at '{member}' failed to satisfy constraint: "
+            f"Member must satisfy enum value set: [{', '.join(allowed)}]"
+        )
+    return value
+
+
+def _check_account(name: str) -> None:
+    """An ARN (``arn:aws:lambda:REGION:ACCOUNT:function:NAME``) or partial ARN (``ACCOUNT:function:NAME``) must name
+    the emulator's account; another account's function is not this caller's to invoke."""
+    parts = name.split(":")
+    if parts[0] == "arn" and len(parts) >= 7:
+        account = parts[4]
+    elif len(parts) >= 3 and parts[1] == "function":
+        account = parts[0]
+    else:
+        return
+    if account != ACCOUNT_ID:
+        raise AccessDeniedError(
+            f"User: arn:aws:iam::{ACCOUNT_ID}:user/local is not authorized to perform: lambda:InvokeFunction on "
+            f"resource: {name[:200]} because no resource-based policy allows the lambda:InvokeFunction action"
+        )
 
 
 def encode_tail(tail: str) -> str:
@@ -112,10 +172,10 @@ def _client_context(header: str | None) -> str | None:
     try:
         decoded = base64.b64decode(header, validate=True).decode()
         json.loads(decoded)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InvalidRequestContentError("X-Amz-Client-Context must be base64-encoded JSON") from exc
     return decoded
 
 
 async def serve_invoke_api(pool: Pool, host: str, port: int) -> asyncio.Server:
-    return await serve(InvokeApi(pool).handle, host, port, max_body=MAX_SYNC_PAYLOAD)
+    return await serve(InvokeApi(pool).handle, host, port, max_body=MAX_SYNC_PAYLOAD, client_limits=True)

@@ -64,13 +64,23 @@ def check_sqs_batch(event: Any) -> None:
 
 
 def decode_body(body: str | None, is_base64_encoded: bool) -> str | None:
-    """The request body as text; a base64 body that is not base64 of UTF-8 text is the client's error (400)."""
+    """The request body as text; a body that is not UTF-8 text is the client's error (400).
+
+    API Gateway base64-encodes a body it cannot pass as text, so bytes that are not UTF-8 arrive here as base64:
+    the client sent them, and the message says what it did wrong. Invalid base64 can only come from a direct
+    invoke, and names the event field.
+    """
     if not body or not is_base64_encoded:
         return body
     try:
-        return base64.b64decode(body, validate=True).decode()
-    except (binascii.Error, ValueError) as exc:  # UnicodeDecodeError is a ValueError
-        raise InvalidInputError("body", "isBase64Encoded is true but the body is not base64 of UTF-8 text") from exc
+        raw = base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInputError("event.body", "isBase64Encoded is true but the body is not base64") from exc
+    try:
+        return raw.decode()
+    except UnicodeDecodeError as exc:
+        problem = f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        raise InvalidInputError("body", f"{problem}; send the JSON body encoded as UTF-8") from exc
 
 
 def _kind(value: Any) -> str:

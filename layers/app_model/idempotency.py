@@ -17,18 +17,21 @@ expired, in the same transaction as the write, and the response is stored in tha
 - ``now()`` is the time the transaction started, on the server: the application's clocks play no part.
 
 Rows outlive their TTL until the janitor deletes them; an expired row is never replayed in the meantime.
+
+The answer is kept as it was sent, body text and headers (``Location``), so a replay is the first answer byte for
+byte: a body kept only as ``jsonb`` would come back with its keys reordered.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, delete, func, select, update
+from sqlalchemy import ColumnElement, Connection, Text, cast, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -54,10 +57,11 @@ DELETE_BATCH_SIZE = 1000
 
 @dataclass(frozen=True)
 class Replay:
-    """The stored answer to a key's first request."""
+    """The stored answer to a key's first request: its status, its body exactly as sent, and its headers."""
 
     status_code: int
-    body: dict[str, Any]
+    body: str
+    headers: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -110,21 +114,37 @@ def claim_key(session: Session, key: str, request_hash: str, *, ttl_s: int) -> R
     if claimed is not None:
         return None
     record = session.execute(
-        select(IdempotencyRecord.request_hash, IdempotencyRecord.status_code, IdempotencyRecord.response).where(
-            IdempotencyRecord.key == key
-        )
+        select(
+            IdempotencyRecord.request_hash,
+            IdempotencyRecord.status_code,
+            # a row a previous release answered during a deploy has only the jsonb body
+            func.coalesce(IdempotencyRecord.response_body, cast(IdempotencyRecord.response, Text)).label("body"),
+            IdempotencyRecord.response_headers,
+        ).where(IdempotencyRecord.key == key)
     ).one()
     if record.request_hash != request_hash:
         raise IdempotencyKeyReusedError(
             "this Idempotency-Key was already used with a different body; send a new key for a new request"
         )
-    return Replay(status_code=record.status_code, body=record.response)
+    return Replay(status_code=record.status_code, body=record.body, headers=dict(record.response_headers))
 
 
-def store_response(session: Session, key: str, status_code: int, body: dict[str, Any]) -> None:
-    """Record the answer for a claimed key, in the transaction that wrote the data."""
+def store_response(
+    session: Session, key: str, status_code: int, body: str, headers: Mapping[str, str] | None = None
+) -> None:
+    """Record the answer for a claimed key, in the transaction that wrote the data.
+
+    ``body`` is the JSON text the client is sent (replayed as is); ``headers`` those to send again (``Location``).
+    """
     session.execute(
-        update(IdempotencyRecord).where(IdempotencyRecord.key == key).values(status_code=status_code, response=body)
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.key == key)
+        .values(
+            status_code=status_code,
+            response=json.loads(body),  # still read by the release before migration 4
+            response_body=body,
+            response_headers=dict(headers or {}),
+        )
     )
 
 

@@ -8,7 +8,7 @@ the schema by appending a step.
 Example
 -------
 >>> from sqlalchemy import create_engine
->>> applied = migrate(create_engine(url))   # [1, 2, 3] on a fresh database, [] on the next run
+>>> applied = migrate(create_engine(url))   # [1, 2, 3, 4] on a fresh database, [] on the next run
 """
 
 from __future__ import annotations
@@ -75,6 +75,23 @@ MIGRATIONS: tuple[Migration, ...] = (
             # it runs: on a table grown large, build it by hand first with CREATE INDEX CONCURRENTLY and this
             # name, and the step finds it there.
             "CREATE INDEX IF NOT EXISTS idempotency_keys_created_at_idx ON idempotency_keys (created_at)",
+        ),
+    ),
+    Migration(
+        4,
+        "idempotency keys keep the first answer's bytes and headers",
+        (
+            # jsonb reorders keys and drops the headers: a replay must be the first answer byte for byte, so the
+            # body is kept as the text that was sent and the headers beside it. ``response`` stays (and is still
+            # written) for a previous release that runs during a deploy.
+            "ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS response_body text",
+            "ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS response_headers jsonb NOT NULL DEFAULT '{}'",
+            # Keys answered before this step: their body order is already lost; the Location of a 201 is not.
+            """UPDATE idempotency_keys SET
+                response_body = response::text,
+                response_headers = CASE WHEN status_code = 201 AND response ? 'id'
+                    THEN jsonb_build_object('Location', '/items/' || (response ->> 'id')) ELSE '{}' END
+            WHERE response_body IS NULL AND status_code <> 0""",
         ),
     ),
 )

@@ -34,6 +34,7 @@ DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 MAX_KEY_LENGTH = 255
 MAX_ITEM_ID = 2**63 - 1  # bigint
+MAX_DIGITS = 19  # bigint's 9,223,372,036,854,775,807; checked before int(), which refuses 4,301 digits or more
 MAX_CURSOR_LENGTH = 64  # ours are ~20 characters; a long one is not ours, and deep JSON would exhaust the stack
 
 M = TypeVar("M", bound=BaseModel)
@@ -87,20 +88,33 @@ def parse_body(model: type[M], body: str | None, *, what: str = "body") -> M:
         raise InvalidInputError(first["field"], first["message"], errors=errors) from exc
 
 
+def _small_digits(raw: str | None) -> int | None:
+    """``raw`` as an int when it is at most :data:`MAX_DIGITS` ASCII digits, else ``None``.
+
+    The length comes first: ``int()`` raises ``ValueError`` past 4,300 digits (Python's integer-string limit), and a
+    zero-padded ``000...01`` is as long as it looks.
+    """
+    if raw is None or not 1 <= len(raw) <= MAX_DIGITS or not (raw.isascii() and raw.isdigit()):
+        return None
+    return int(raw)
+
+
 def parse_item_id(raw: str | None) -> int:
     """The ``{id}`` path parameter as a positive bigint."""
-    if raw is None or not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_ITEM_ID:
+    value = _small_digits(raw)
+    if value is None or not 1 <= value <= MAX_ITEM_ID:
         raise InvalidInputError("id", f"must be a positive integer, got {_shown(raw)}")
-    return int(raw)
+    return value
 
 
 def parse_limit(raw: str | None) -> int:
     """The ``limit`` query parameter: 1 to :data:`MAX_PAGE_SIZE`, :data:`DEFAULT_PAGE_SIZE` when absent."""
     if raw is None or raw == "":
         return DEFAULT_PAGE_SIZE
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+    value = _small_digits(raw)
+    if value is None or not 1 <= value <= MAX_PAGE_SIZE:
         raise InvalidInputError("limit", f"must be an integer from 1 to {MAX_PAGE_SIZE}, got {_shown(raw)}")
-    return int(raw)
+    return value
 
 
 def parse_idempotency_key(raw: str | None) -> str | None:
@@ -110,6 +124,10 @@ def parse_idempotency_key(raw: str | None) -> str | None:
     if not 1 <= len(raw) <= MAX_KEY_LENGTH or not raw.isascii() or not raw.isprintable():
         raise InvalidInputError(
             "Idempotency-Key", f"must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (a UUID is a good choice)"
+        )
+    if "," in raw:  # API Gateway joins a repeated header with commas: two keys for one request
+        raise InvalidInputError(
+            "Idempotency-Key", "must be one key, without commas; the header was sent more than once?"
         )
     return raw
 
@@ -143,4 +161,6 @@ def _describe(what: str, error: Any) -> dict[str, str]:
 
 
 def _shown(raw: str | None) -> str:
-    return "nothing" if raw is None else repr(raw[:40])
+    if raw is None:
+        return "nothing"
+    return repr(raw[:40]) if len(raw) <= 40 else f"{raw[:40]!r}... ({len(raw)} characters)"

@@ -56,7 +56,9 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(Text, primary_key=True)
     request_hash: Mapped[str] = mapped_column(Text)
     status_code: Mapped[int] = mapped_column(Integer)
-    response: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    response: Mapped[dict[str, Any]] = mapped_column(JSONB)  # the body as JSON, for a release before migration 4
+    response_body: Mapped[str | None] = mapped_column(Text)  # the body exactly as sent (None: not answered yet)
+    response_headers: Mapped[dict[str, str]] = mapped_column(JSONB, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 

@@ -81,15 +81,23 @@ def huge_body() -> st.SearchStrategy[str]:
     return st.integers(MAX_BODY_BYTES + 1, MAX_BODY_BYTES * 4).map(lambda n: json.dumps({"name": "x" * n}))
 
 
-def _is_our_id(text: str) -> bool:
-    return text.isascii() and text.isdigit() and 1 <= int(text) <= 2**63 - 1
+def _digits_within(text: str, low: int, high: int) -> bool:
+    # length first: int() refuses 4,301 digits or more, which is the input these strategies are for
+    return len(text) <= 19 and text.isascii() and text.isdigit() and low <= int(text) <= high
 
 
+# Very long digit strings, plain or zero-padded: past Python's 4,300-digit limit int() raises ValueError.
+long_digits = st.integers(4_290, 6_000).flatmap(
+    lambda n: st.sampled_from(["9" * n, "0" * n + "1", "1" + "0" * n])
+) | st.integers(20, 200).map(lambda n: "0" * n + "1")
 bad_ids = (
-    st.text(min_size=1, max_size=40) | sql_text | st.sampled_from(["0", "-1", "1.0", "1e3", "9" * 30, "\u0661"])
-).filter(lambda text: not _is_our_id(text))
-bad_limits = (st.text(min_size=1, max_size=20) | st.integers().map(str)).filter(
-    lambda text: not (text.isascii() and text.isdigit() and 1 <= int(text) <= 100)
+    st.text(min_size=1, max_size=40)
+    | sql_text
+    | long_digits
+    | st.sampled_from(["0", "-1", "1.0", "1e3", "9" * 30, "\u0661"])
+).filter(lambda text: not _digits_within(text, 1, 2**63 - 1))
+bad_limits = (st.text(min_size=1, max_size=20) | st.integers().map(str) | long_digits).filter(
+    lambda text: not _digits_within(text, 1, 100)
 )
 
 
@@ -117,4 +125,16 @@ bad_idempotency_keys = (
     st.just("")
     | st.text(alphabet=_KEY_CHARS, min_size=256, max_size=600)
     | st.text(min_size=1, max_size=60).filter(lambda key: not (key.isascii() and key.isprintable()))
+    # a repeated header, as API Gateway HTTP APIs pass it on: the values joined with commas
+    | st.lists(
+        st.text(alphabet=string.ascii_letters + string.digits + "-", min_size=1, max_size=36), min_size=2, max_size=3
+    ).map(",".join)
+)
+
+# JSON Python reads and Lambda refuses: nesting past the parser's depth, and non-finite numbers.
+deep_json = st.integers(1_000, 20_000).flatmap(
+    lambda depth: st.sampled_from(["[" * depth + "]" * depth, '{"a":' * depth + "1" + "}" * depth])
+)
+non_finite_json = st.sampled_from(["NaN", "Infinity", "-Infinity"]).flatmap(
+    lambda constant: st.sampled_from([constant, f'{{"x": {constant}}}', f"[1, {constant}]"])
 )

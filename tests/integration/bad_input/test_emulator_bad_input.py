@@ -86,6 +86,8 @@ bodies = (
     | st.text(max_size=200).map(str.encode)
     | bad.json_values.map(lambda value: json.dumps(value).encode())
     | st.just(b"{not json")
+    | bad.deep_json.map(str.encode)
+    | bad.non_finite_json.map(str.encode)
 )
 
 

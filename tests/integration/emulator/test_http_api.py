@@ -22,6 +22,7 @@ def api(make_lambda):
         Route("ANY", "/custom/{kind}", "Custom"),
         Route("ANY", "/rest-custom/{kind}", "Custom", payload_version="1.0"),
         Route("GET", "/slow", "Slow"),
+        Route("GET", "/rest-slow", "Slow", payload_version="1.0"),
     ]
     lam = make_lambda(
         spec("Api", "app.api"),
@@ -103,12 +104,24 @@ def test_unknown_route_is_404(api):
     assert request(api, "DELETE", "/items")[0] == 404
 
 
-def test_throttled_invocation_is_429(api):
+def test_a_throttled_invocation_is_500_as_api_gateway_answers_a_lambda_throttle(api):
     thread, _ = in_background(lambda: request(api, "GET", "/slow?seconds=1"))
     assert wait_until(lambda: len(api.environments("Slow")) == 1)
 
     status, _, body = request(api, "GET", "/slow")
     thread.join()
 
-    assert status == 429
-    assert json.loads(body) == {"message": "Too Many Requests"}
+    # Lambda's 429 is an integration failure to API Gateway: a 500 (its own 429 is for the API's stage limits)
+    assert status == 500
+    assert json.loads(body) == {"message": "Internal Server Error"}
+
+
+def test_a_throttled_invocation_through_a_rest_api_is_500_in_rest_words(api):
+    thread, _ = in_background(lambda: request(api, "GET", "/slow?seconds=1"))
+    assert wait_until(lambda: len(api.environments("Slow")) == 1)
+
+    status, _, body = request(api, "GET", "/rest-slow")
+    thread.join()
+
+    assert status == 500
+    assert json.loads(body) == {"message": "Internal server error"}

@@ -120,7 +120,7 @@ def test_the_janitor_skips_a_key_a_request_is_replaying_then_deletes_it(migrated
     digest = idempotency.fingerprint(data.model_dump_json())
     with Session(engine) as setup, setup.begin():
         assert idempotency.claim_key(setup, "key-1", digest, ttl_s=24 * HOUR_S) is None
-        idempotency.store_response(setup, "key-1", 201, items.create_item(setup, data))
+        idempotency.store_response(setup, "key-1", 201, json.dumps(items.create_item(setup, data)))
     age_keys(migrated, 2 * HOUR_S)
     request = Session(engine)
     replay = idempotency.claim_key(request, "key-1", digest, ttl_s=24 * HOUR_S)
@@ -149,7 +149,7 @@ def test_a_claim_that_meets_the_janitors_uncommitted_delete_waits_then_claims_th
     digest = idempotency.fingerprint(data.model_dump_json())
     with Session(engine) as setup, setup.begin():
         assert idempotency.claim_key(setup, "key-1", digest, ttl_s=HOUR_S) is None
-        idempotency.store_response(setup, "key-1", 201, items.create_item(setup, data))
+        idempotency.store_response(setup, "key-1", 201, json.dumps(items.create_item(setup, data)))
     age_keys(migrated, 2 * HOUR_S)
     janitor = engine.connect()
     janitor.begin()

@@ -67,7 +67,7 @@ def test_concurrent_posts_with_an_expired_key_write_once_more(migrated: TestData
     key = load_event("items_create_idempotent")["headers"]["idempotency-key"]
     with Session(engine) as session, session.begin():
         idempotency.claim_key(session, key, idempotency.fingerprint(data.model_dump_json()), ttl_s=60)
-        idempotency.store_response(session, key, 201, items.create_item(session, data))
+        idempotency.store_response(session, key, 201, json.dumps(items.create_item(session, data)))
     engine.dispose()
     expired = DEFAULT_IDEMPOTENCY_TTL_S + 60
     migrated.server.execute(
@@ -96,7 +96,7 @@ def test_a_duplicate_waits_for_the_first_transaction_then_replays(migrated: Test
     first = Session(engine)
     assert idempotency.claim_key(first, "key-1", digest, ttl_s=DEFAULT_IDEMPOTENCY_TTL_S) is None
     item = items.create_item(first, data)
-    idempotency.store_response(first, "key-1", 201, item)
+    idempotency.store_response(first, "key-1", 201, json.dumps(item))
 
     # WHEN a duplicate claims the same key in another transaction
     outcome: dict[str, Any] = {}
@@ -114,7 +114,7 @@ def test_a_duplicate_waits_for_the_first_transaction_then_replays(migrated: Test
     first.commit()
     first.close()
     thread.join(timeout=30)
-    assert outcome["replay"] == idempotency.Replay(status_code=201, body=item)
+    assert outcome["replay"] == idempotency.Replay(status_code=201, body=json.dumps(item), headers={})
     assert count_rows(migrated, "items") == 1
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM idempotency_keys")).scalar_one() == 1
@@ -131,14 +131,14 @@ def test_a_duplicate_of_a_request_reclaiming_an_expired_key_waits_for_it(
     digest = idempotency.fingerprint(data.model_dump_json())
     with Session(engine) as old, old.begin():
         idempotency.claim_key(old, "key-1", digest, ttl_s=60)
-        idempotency.store_response(old, "key-1", 201, items.create_item(old, data))
+        idempotency.store_response(old, "key-1", 201, json.dumps(items.create_item(old, data)))
     migrated.server.execute(
         "UPDATE idempotency_keys SET created_at = now() - interval '2 minutes'", database=migrated.name
     )
     first = Session(engine)
     assert idempotency.claim_key(first, "key-1", digest, ttl_s=60) is None
     new_item = items.create_item(first, data)
-    idempotency.store_response(first, "key-1", 201, new_item)
+    idempotency.store_response(first, "key-1", 201, json.dumps(new_item))
 
     # WHEN a duplicate claims the same key in another transaction
     outcome: dict[str, Any] = {}
@@ -157,7 +157,7 @@ def test_a_duplicate_of_a_request_reclaiming_an_expired_key_waits_for_it(
     first.close()
     thread.join(timeout=30)
     if first_ends_with == "commit":
-        assert outcome["replay"] == idempotency.Replay(status_code=201, body=new_item)
+        assert outcome["replay"] == idempotency.Replay(status_code=201, body=json.dumps(new_item), headers={})
         assert count_rows(migrated, "items") == 2
     else:
         assert outcome["replay"] is None  # the duplicate goes on to write, in place of the first
