@@ -34,7 +34,9 @@ from psycopg2 import sql
 from psycopg2.sql import Composable
 from sqlalchemy.engine import make_url
 
+from harness import postgres_log
 from harness.postgres_binaries import install_dir_for, world_can_execute
+from harness.postgres_log import ADMIN_APPLICATION_NAME, LOG_LINE_PREFIX
 
 __all__ = [
     "EmbeddedPostgres",
@@ -50,8 +52,6 @@ __all__ = [
 UNPRIVILEGED_USER = "nobody"
 SUPERUSER = "postgres"
 START_TIMEOUT_S = 60
-ADMIN_APPLICATION_NAME = "lab-admin"
-STATEMENT_MARKER = " LOG:  statement: "  # after the log_line_prefix below, on each line log_statement writes
 
 # A lab server: durability settings off so that fsync on a shared disk does not dominate what we measure.
 # Everything else is Postgres' default unless the caller passes it.
@@ -60,7 +60,7 @@ LAB_SETTINGS: Mapping[str, str] = {
     "synchronous_commit": "off",
     "full_page_writes": "off",
     "shared_buffers": "64MB",
-    "log_line_prefix": "'%m [%p] %q%u@%d %a '",
+    "log_line_prefix": LOG_LINE_PREFIX,
     "log_disconnections": "on",
 }
 
@@ -325,26 +325,10 @@ class EmbeddedPostgres(PostgresServer):
     def logged_statements(self, *, applications: Iterable[str] | None = None) -> list[str]:
         """The SQL of every query message the server logged (``log_statement = 'all'``), in order: one per round trip.
 
-        ``applications``: only the clients with these ``application_name``s (the ``%a`` that ends the log line's
-        prefix); None: every client but the lab's own admin connections. A statement the server continued on
-        further lines (each starting with a tab) is joined back into one.
+        ``applications``: only the clients with these ``application_name``s; None: every client but the lab's own
+        admin connections (see :func:`harness.postgres_log.statements`).
         """
-        wanted = None if applications is None else tuple(f" {name}" for name in applications)
-        statements: list[str] = []
-        keep = False
-        for line in self.log_lines():
-            if line.startswith("\t"):
-                if keep:
-                    statements[-1] += "\n" + line[1:]
-                continue
-            head, marker, statement = line.partition(STATEMENT_MARKER)
-            if wanted is None:
-                keep = bool(marker) and not head.endswith(f" {ADMIN_APPLICATION_NAME}")
-            else:
-                keep = bool(marker) and head.endswith(wanted)
-            if keep:
-                statements.append(statement.strip())
-        return statements
+        return postgres_log.statements(self.log_lines(), applications=applications)
 
     # -- internals -------------------------------------------------------------------------------------------
     def _write_config(self) -> None:

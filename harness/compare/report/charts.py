@@ -10,11 +10,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from harness.compare.records import Report
 from harness.compare.report.palette import colour_for
 from harness.compare.report.series import connection_series, error_groups, label_rows, latency_groups, runs_of
 from harness.compare.report.svg import log_ticks
 from harness.compare.summary import summarize
+from harness.kit.records import Report
 
 __all__ = ["connections_over_time", "errors_by_strategy", "latency_percentiles"]
 

@@ -10,7 +10,6 @@ import json
 from html import escape
 from typing import Any
 
-from harness.compare.records import Report
 from harness.compare.report.formatting import fmt_count
 from harness.compare.report.palette import colour_for
 from harness.compare.report.series import (
@@ -25,6 +24,7 @@ from harness.compare.report.series import (
 from harness.compare.report.svg import connections_svg, latency_svg
 from harness.compare.report.table import COLUMNS, row_cells
 from harness.compare.summary import summarize
+from harness.kit.records import Report
 
 __all__ = ["render_html"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from harness.compare.records import Report, RunRecord
 from harness.compare.summary import RunSummary, summarize
+from harness.kit.records import Report, RunRecord
 
 __all__ = [
     "ConnectionSeries",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from harness.compare.records import Report
 from harness.compare.report import STRATEGY_COLOURS, colour_for
 from harness.compare.report.series import connection_series, label_rows, latency_groups
 from harness.compare.report.svg import latency_svg, log_ticks, nice_ticks
 from harness.compare.summary import summarize
+from harness.kit.records import Report
 from tests.unit.compare.conftest import make_run
 
 
