@@ -7,7 +7,7 @@ import importlib
 import sys
 from pathlib import Path
 
-from harness.bench.machine import describe_machine
+from harness.kit.machine import describe_machine
 
 DESCRIPTION = "run the benchmarks and write the figures, with machine and command, to docs/benchmarks.md"
 

@@ -2,7 +2,7 @@
 
 Measures, on a trivial handler: the invocation overhead against calling the handler in-process (p50/p99), and
 invocations/s with 1, 8 and 64 warm environments driven by as many client threads; cold and warm start times;
-memory per environment (RSS and PSS from /proc); and how many environments of a realistic function (SQLAlchemy,
+memory per environment (RSS and PSS, through psutil); and how many environments of a realistic function (SQLAlchemy,
 psycopg2 and Powertools imported at init, an engine built) this machine holds at once. The functions are written
 to a temp dir by this module, so the figures do not depend on the project's own handlers.
 """
@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 from harness.emulator import FunctionSpec, LocalLambda
+from harness.kit.lambda_context import LambdaContext
+from harness.kit.memory import available_mib, rss_pss_kib
+from harness.kit.percentiles import percentile
 
 __all__ = ["TITLE", "run"]
 
 TITLE = "Local Lambda emulator"
 PERCENTILES = (50, 99)
 BURST_SLEEP_S = 1.0
+CONTEXT = LambdaContext(function_name="Trivial", aws_request_id="in-process")
 
 TRIVIAL = """
 def handler(event, context):
@@ -51,14 +55,11 @@ def handler(event, context):
 """
 
 
-class _Context:
-    aws_request_id = "in-process"
-    function_name = "Trivial"
-
-
-def _percentile(values: list[float], pct: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
+def _pct(values: list[float], pct: int) -> float:
+    """The lab's nearest-rank percentile of samples that are never empty here."""
+    value = percentile(values, pct)
+    assert value is not None, "a bench section always has samples"
+    return value
 
 
 def _timed(fn: Callable[[], Any], count: int) -> list[float]:
@@ -69,28 +70,6 @@ def _timed(fn: Callable[[], Any], count: int) -> list[float]:
         fn()
         samples.append((time.perf_counter() - start) * 1000)
     return samples
-
-
-def _memory_kib(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of one process, KiB, from /proc."""
-    rss = pss = 0
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                rss = int(line.split()[1])
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                pss = int(line.split()[1])
-    except FileNotFoundError:
-        pass
-    return rss, pss
-
-
-def _mem_available_mib() -> int:
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemAvailable:"):
-            return int(line.split()[1]) // 1024
-    return 0
 
 
 def _throughput(lam: LocalLambda, function: str, environments: int, seconds: float) -> tuple[float, int]:
@@ -136,7 +115,7 @@ def _cold_starts(lam: LocalLambda, function: str, count: int) -> tuple[list[floa
 
 def _hold_many(lam: LocalLambda, function: str, count: int) -> dict[str, Any]:
     """Prewarm ``count`` realistic environments, then invoke them all at once; what it took and cost."""
-    before = _mem_available_mib()
+    before = available_mib()
     start = time.perf_counter()
     lam.prewarm(function, count)
     prewarm_s = time.perf_counter() - start
@@ -157,7 +136,7 @@ def _hold_many(lam: LocalLambda, function: str, count: int) -> dict[str, Any]:
     for thread in threads:
         thread.join()
     burst_s = time.perf_counter() - start
-    memory = [_memory_kib(env.pid) for env in lam.environments(function)]
+    memory = [rss_pss_kib(env.pid) for env in lam.environments(function)]
     return {
         "count": count,
         "prewarm_s": prewarm_s,
@@ -169,7 +148,7 @@ def _hold_many(lam: LocalLambda, function: str, count: int) -> dict[str, Any]:
         "errors": sorted({str((r.payload or {}).get("errorType", "throttled")) for r in results if r.function_error}),
         "rss_mib": sum(rss for rss, _ in memory) / 1024,
         "pss_mib": sum(pss for _, pss in memory) / 1024,
-        "available_drop_mib": before - _mem_available_mib(),
+        "available_drop_mib": before - available_mib(),
     }
 
 
@@ -184,7 +163,7 @@ def run(quick: bool) -> str:
             (root / name / "app.py").write_text(textwrap.dedent(code))
         namespace: dict[str, Any] = {}
         exec(compile(TRIVIAL, "trivial", "exec"), namespace)  # noqa: S102 - our own constant, the in-process baseline
-        in_process = _timed(lambda: namespace["handler"]({}, _Context()), calls)
+        in_process = _timed(lambda: namespace["handler"]({}, CONTEXT), calls)
         specs = [
             FunctionSpec("Trivial", root / "trivial", "app.handler"),
             FunctionSpec("Realistic", root / "realistic", "app.handler", timeout_s=30, memory_mb=512),
@@ -196,11 +175,11 @@ def run(quick: bool) -> str:
             trivial_cold, trivial_init = _cold_starts(lam, "Trivial", 3 if quick else 10)
             lam.reclaim_idle(0)
             lam.prewarm("Trivial", 4)
-            trivial_memory = [_memory_kib(env.pid) for env in lam.environments("Trivial")]
+            trivial_memory = [rss_pss_kib(env.pid) for env in lam.environments("Trivial")]
             lam.reclaim_idle(0)
             real_cold, real_init = _cold_starts(lam, "Realistic", 2 if quick else 5)
             real_warm = _timed(lambda: lam.invoke("Realistic", {}), calls // 3)
-            real_memory = [_memory_kib(env.pid) for env in lam.environments("Realistic")]
+            real_memory = [rss_pss_kib(env.pid) for env in lam.environments("Realistic")]
             lam.reclaim_idle(0)
             held = _hold_many(lam, "Realistic", many)
     return _render(
@@ -233,7 +212,7 @@ def _render(
     held: dict[str, Any],
     quick: bool,
 ) -> str:
-    p = {pct: (_percentile(in_process, pct), _percentile(emulated, pct)) for pct in PERCENTILES}
+    p = {pct: (_pct(in_process, pct), _pct(emulated, pct)) for pct in PERCENTILES}
     held_all = held["count"] >= 200 and held["distinct"] == held["ok"] == held["count"]
     overhead_p50 = p[50][1] - p[50][0]
     lines = [
@@ -262,7 +241,7 @@ def _render(
         "|---|---:|---:|---:|",
         f"| trivial | {statistics.median(trivial_cold):.0f} | {statistics.median(trivial_init):.0f} | {p[50][1]:.3f} |",
         f"| realistic (SQLAlchemy + psycopg2 + Powertools at init) | {statistics.median(real_cold):.0f} | "
-        f"{statistics.median(real_init):.0f} | {_percentile(real_warm, 50):.3f} |",
+        f"{statistics.median(real_init):.0f} | {_pct(real_warm, 50):.3f} |",
         "",
         "### Memory per environment (from /proc; PSS shares the interpreter's pages fairly between processes)",
         "",

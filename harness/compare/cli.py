@@ -13,7 +13,7 @@ from harness.compare.scenarios import SCENARIOS, CompareOptions
 from harness.compare.strategies import strategy_names
 
 if TYPE_CHECKING:
-    from harness.compare.records import Report
+    from harness.kit.records import Report
 
 DESCRIPTION = "run the connection strategies side by side under concurrent Lambda load and write a report"
 
@@ -104,9 +104,9 @@ def _run_remote(args: argparse.Namespace, options: CompareOptions) -> int:
     from botocore.exceptions import BotoCoreError, ClientError
     from sqlalchemy.exc import ArgumentError
 
-    from harness.bench.machine import describe_machine
-    from harness.compare.records import Report
     from harness.compare.remote import REMOTE_SCENARIOS, run_remote
+    from harness.kit.machine import describe_machine
+    from harness.kit.records import Report
     from harness.postgres import ExternalPostgres
 
     if not args.database_url:

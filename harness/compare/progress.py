@@ -11,7 +11,7 @@ import time
 from types import TracebackType
 from typing import TextIO
 
-from harness.compare.records import RequestRecord
+from harness.kit.records import RequestRecord
 
 __all__ = ["Progress"]
 

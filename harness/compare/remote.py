@@ -18,9 +18,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness.compare.records import Report
 from harness.compare.stand import measure_step
-from harness.compare.workload import Workload, seed_items
+from harness.kit.records import Report
+from harness.kit.workload import Workload, seed_items
 from harness.postgres import ExternalPostgres
 
 __all__ = ["REMOTE_SCENARIOS", "RemoteTarget", "run_remote"]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 import time
 
-from harness.bench.machine import describe_machine
-from harness.compare.lab import Lab
-from harness.compare.records import Report
 from harness.compare.scenarios import SCENARIOS, CompareOptions, ScenarioContext
 from harness.compare.strategies import STRATEGIES
 from harness.compare.verdicts import compute_verdicts
+from harness.kit.lab import Lab
+from harness.kit.machine import describe_machine
+from harness.kit.records import Report
 
 __all__ = ["run_compare"]
 

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.compare.lab import Lab, ServerProfile
 from harness.compare.options import CompareOptions
-from harness.compare.records import RunRecord
 from harness.compare.stand import Stand
 from harness.compare.strategies import Strategy
+from harness.kit.lab import Lab, ServerProfile
+from harness.kit.records import RunRecord
 
 __all__ = ["SCENARIOS", "CompareOptions", "ScenarioContext"]
 

@@ -13,15 +13,16 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
-from harness.compare.driver import Invoker, drive
-from harness.compare.lab import FUNCTION, LOCAL_PARAMETERS, Lab, ServerProfile
+from harness.compare.driver import drive
 from harness.compare.options import CompareOptions
 from harness.compare.progress import Progress
-from harness.compare.records import RequestRecord, RunRecord
 from harness.compare.strategies import Strategy
-from harness.compare.workload import Workload, seed_items
 from harness.emulator import LocalLambda
-from harness.monitor import ConnectionMonitor
+from harness.kit.lab import FUNCTION, LOCAL_PARAMETERS, Lab, ServerProfile
+from harness.kit.monitor import ConnectionMonitor
+from harness.kit.outcomes import Invoker
+from harness.kit.records import RequestRecord, RunRecord
+from harness.kit.workload import Workload, seed_items
 from harness.postgres import PostgresServer
 
 __all__ = ["Stand", "measure_step"]

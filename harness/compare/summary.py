@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from harness.compare.records import RunRecord
+from harness.kit.percentiles import percentile
+from harness.kit.records import RunRecord
 
-__all__ = ["PERCENTILES", "RunSummary", "percentile", "summarize"]
+__all__ = ["PERCENTILES", "RunSummary", "summarize"]
 
 PERCENTILES = (50, 95, 99)
-
-
-def percentile(values: list[float], pct: float) -> float | None:
-    """Nearest-rank percentile (no interpolation: every figure shown is a latency that happened)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, -(-len(ordered) * pct // 100))  # ceil without floats drifting
-    return ordered[int(rank) - 1]
 
 
 @dataclass(frozen=True, slots=True)

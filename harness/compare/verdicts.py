@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from harness.compare.records import Report
 from harness.compare.summary import RunSummary, summarize
+from harness.kit.records import Report
 
 __all__ = ["DB_ERROR_MARKERS", "compute_verdicts", "database_errors"]
 

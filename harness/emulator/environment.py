@@ -16,14 +16,15 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from harness.emulator.environment_log import EnvironmentLog
 from harness.emulator.http_server import HttpConnection, serve
 from harness.emulator.invocation import Invocation, Outcome, exit_status, lambda_error
+from harness.emulator.launcher import spawn_runtime
 from harness.emulator.runtime_api import RuntimeApi
 from harness.emulator.spec import EnvironmentInfo, EnvironmentState, FunctionSpec
 
@@ -31,18 +32,6 @@ __all__ = ["Environment"]
 
 MAX_RUNTIME_BODY = 16 * 1024 * 1024
 TERMINATE_GRACE_S = 0.5
-PARENT_PID_VARIABLE = "_LOCAL_LAMBDA_PARENT_PID"
-
-# ``python -m awslambdaric HANDLER``, preceded by prctl(PR_SET_PDEATHSIG, SIGKILL): if the emulator dies without
-# cleaning up (SIGKILL, a crash), the kernel kills its environments, frozen or not, instead of leaving orphans.
-_LAUNCHER = (
-    "import ctypes, os, runpy, signal, sys\n"
-    "ctypes.CDLL(None).prctl(1, signal.SIGKILL)\n"
-    f"if os.getppid() != int(os.environ.pop({PARENT_PID_VARIABLE!r})):\n"
-    "    os._exit(1)\n"  # the emulator died before prctl took effect
-    "sys.argv = ['awslambdaric', sys.argv[1]]\n"
-    "runpy.run_module('awslambdaric', run_name='__main__', alter_sys=True)\n"
-)
 
 
 class Environment:
@@ -89,8 +78,7 @@ class Environment:
         self._server: asyncio.Server | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._pidfd = -1
-        self.log_path = log_dir / f"{self.id}.log"
-        self._log_fd = os.open(self.log_path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        self._log = EnvironmentLog(log_dir / f"{self.id}.log")
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -100,20 +88,11 @@ class Environment:
             self._server = await serve(RuntimeApi(self).handle, host, 0, max_body=MAX_RUNTIME_BODY)
             port = self._server.sockets[0].getsockname()[1]
             self._env["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
-            self._env[PARENT_PID_VARIABLE] = str(os.getpid())
-            self._process = subprocess.Popen(
-                [sys.executable, "-c", _LAUNCHER, self.spec.handler],
-                cwd=self.spec.code_uri,
-                env=self._env,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log_fd,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: signals reach it and anything it forks
-            )
+            self._process = spawn_runtime(self.spec.handler, cwd=self.spec.code_uri, env=self._env, log_fd=self._log.fd)
         except BaseException:
             if self._server is not None:
                 self._server.close()
-            os.close(self._log_fd)
+            self._log.close()
             self.exited.set_result(-1)
             raise
         self._pidfd = os.pidfd_open(self._process.pid)
@@ -191,13 +170,13 @@ class Environment:
             self.ready.set_exception(RuntimeError(self._init_failure(code)))
             self.ready.exception()  # retrieved here, so an unawaited prewarm does not warn at exit
         self._retire("killed")
-        os.close(self._log_fd)
+        self._log.close()
         self.exited.set_result(code)
 
     def _init_failure(self, code: int) -> str:
         if self.init_error is not None:
             return f"{self.spec.name}: init failed: {self.init_error.decode(errors='replace')}"
-        return f"{self.spec.name}: runtime exited during init ({code}); see {self.log_path}"
+        return f"{self.spec.name}: runtime exited during init ({code}); see {self._log.path}"
 
     # --- invocations -----------------------------------------------------------------------------------------
 
@@ -212,29 +191,24 @@ class Environment:
         if self._next_conn is not None:
             self._deliver()
 
-    def log_offset(self) -> int:
-        return os.fstat(self._log_fd).st_size
+    def claim(self) -> bool:
+        """Take this idle environment for the next event (True), or say it is no longer idle (False)."""
+        if self.state != "idle":
+            return False
+        self.state = "busy"
+        return True
 
-    def start_log_entry(self, cap_bytes: int) -> int:
-        """Where this invocation's log starts; a log past ``cap_bytes`` is emptied first.
+    def begin_log(self, request_id: str, cap_bytes: int) -> int:
+        """Lambda's ``START`` line for an invocation; returns where its log starts (see :class:`EnvironmentLog`)."""
+        return self._log.begin(request_id, cap_bytes)
 
-        Only done between invocations, so no tail is cut; both writers append, so the runtime carries on at the
-        new end.
-        """
-        offset = self.log_offset()
-        if offset > cap_bytes:
-            os.ftruncate(self._log_fd, 0)
-            offset = 0
-        return offset
-
-    def write_log(self, text: str) -> None:
-        if self.alive:
-            os.write(self._log_fd, text.encode())
+    def end_log(self, request_id: str, *, duration_ms: float, init_ms: float | None) -> None:
+        """Lambda's ``END`` and ``REPORT`` lines for an invocation."""
+        self._log.end(request_id, duration_ms=duration_ms, memory_mb=self.spec.memory_mb, init_ms=init_ms)
 
     def read_log(self, start: int, limit: int) -> bytes:
-        end = self.log_offset() if self.alive else start
-        start = max(start, end - limit)
-        return os.pread(self._log_fd, end - start, start) if self.alive and end > start else b""
+        """At most the last ``limit`` bytes of the log since ``start``; nothing once the process has gone."""
+        return self._log.read(start, limit) if self.alive else b""
 
     def _deliver(self) -> None:
         inv, conn = self.current, self._next_conn

@@ -227,7 +227,7 @@ class LocalLambda:
         try:
             return self._call(self.pool.invoke(function, body, log_tail=log_tail, client_context=context))
         except TooManyRequestsError as exc:
-            return InvokeResult(status_code=429, payload=exc.body(), function_error=None, throttled=True)
+            return InvokeResult(status_code=429, raw_payload=json.dumps(exc.body()).encode(), throttled=True)
 
     def invoke_event(self, function: str, event: Any = None) -> None:
         """Invoke asynchronously (Event): queued, run in the background, retried while throttled and on errors."""
@@ -269,7 +269,7 @@ class LocalLambda:
         """Block until the environment's process has exited (True) or ``timeout_s`` passed (False)."""
 
         async def wait() -> bool:
-            env = next((env for env in list(self.pool._processes) if env.id == environment_id), None)
+            env = self.pool.process(environment_id)
             if env is None:
                 return True
             with contextlib.suppress(TimeoutError):

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.emulator.environment import Environment
-from harness.emulator.errors import ResourceNotFoundError, TooManyRequestsError
+from harness.emulator.errors import TooManyRequestsError
 from harness.emulator.events import EventQueue
 from harness.emulator.invocation import Invocation
-from harness.emulator.lambda_env import function_arn, lambda_environment
+from harness.emulator.lambda_env import lambda_environment
+from harness.emulator.registry import Function, Registry
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
 
 __all__ = ["Pool"]
@@ -34,15 +33,6 @@ MAX_SYNC_PAYLOAD = 6 * 1024 * 1024  # Lambda's limit for a RequestResponse paylo
 # Inits at once. More only queue for the same cores, and each would then report an init inflated by the others
 # (a 0.3 s import taking 10 s); beyond this a cold start waits its turn, which shows up in its latency, not its init.
 INIT_PARALLELISM = max(2, 2 * (os.cpu_count() or 1))
-
-
-@dataclass
-class _Function:
-    spec: FunctionSpec
-    arn: str
-    environments: set[Environment] = field(default_factory=set)
-    idle: list[Environment] = field(default_factory=list)  # a stack: the most recently used on top
-    in_flight: int = 0
 
 
 class Pool:
@@ -69,8 +59,7 @@ class Pool:
         self.idle_ttl_s = idle_ttl_s
         self.freeze = freeze
         self.init_timeout_s = init_timeout_s
-        self._functions: dict[str, _Function] = {}
-        self._aliases: dict[str, str] = {}
+        self._registry = Registry(region)
         self._log_dir: Path | None = None  # made with the first environment
         self._in_flight = 0
         self._live = 0
@@ -83,25 +72,14 @@ class Pool:
 
     def register(self, spec: FunctionSpec) -> None:
         """Add (or replace) a function; its code directory must exist, as ``sam local`` checks too."""
-        if not Path(spec.code_uri).is_dir():
-            raise ValueError(f"{spec.name}: code directory {spec.code_uri} does not exist")
-        fn = _Function(spec, function_arn(spec, self.region))
-        self._functions[spec.name] = fn
-        self._aliases[spec.name] = spec.name
-        self._aliases[spec.physical_name] = spec.name
-        self._aliases[fn.arn] = spec.name
+        self._registry.register(spec)
 
     def specs(self) -> list[FunctionSpec]:
-        return [fn.spec for fn in self._functions.values()]
+        return self._registry.specs()
 
-    def resolve(self, name: str) -> _Function:
+    def resolve(self, name: str) -> Function:
         """The function called ``name``: logical id, physical name or ARN, with an optional ``:$LATEST``."""
-        key = name[: -len(":$LATEST")] if name.endswith(":$LATEST") else name
-        canonical = self._aliases.get(key) or self._aliases.get(key.rsplit(":", 1)[-1])
-        if canonical is None:
-            known = ", ".join(sorted(self._functions)) or "none"
-            raise ResourceNotFoundError(f"Function not found: {name} (functions in this emulator: {known})")
-        return self._functions[canonical]
+        return self._registry.resolve(name)
 
     # --- invoking --------------------------------------------------------------------------------------------
 
@@ -112,8 +90,7 @@ class Pool:
         fn = self.resolve(name)
         env, cold = await self._acquire(fn)
         inv = Invocation(payload, fn.arn, client_context)
-        offset = env.start_log_entry(LOG_CAP_BYTES)
-        env.write_log(f"START RequestId: {inv.request_id} Version: $LATEST\n")
+        offset = env.begin_log(inv.request_id, LOG_CAP_BYTES)
         env.dispatch(inv)
         try:
             outcome = await inv.future
@@ -122,19 +99,10 @@ class Pool:
             self._in_flight -= 1
         duration_ms = (time.monotonic() - inv.started) * 1000 if inv.started else 0.0
         init_ms = env.init_duration_ms if cold else None
-        report = (
-            f"REPORT RequestId: {inv.request_id}\tDuration: {duration_ms:.2f} ms\tMemory Size: {fn.spec.memory_mb} MB"
-        )
-        init_part = f"\tInit Duration: {init_ms:.2f} ms" if init_ms is not None else ""
-        env.write_log(f"END RequestId: {inv.request_id}\n{report}{init_part}\n")
-        try:
-            parsed = json.loads(outcome.body) if outcome.body else None
-        except ValueError:
-            parsed = outcome.body.decode(errors="replace")
+        env.end_log(inv.request_id, duration_ms=duration_ms, init_ms=init_ms)
         tail = env.read_log(offset, LOG_TAIL_BYTES).decode(errors="replace") if log_tail else None
         return InvokeResult(
             status_code=200,
-            payload=parsed,
             raw_payload=outcome.body,
             function_error=outcome.function_error,
             log_tail=tail,
@@ -145,7 +113,7 @@ class Pool:
             request_id=inv.request_id,
         )
 
-    async def _acquire(self, fn: _Function) -> tuple[Environment, bool]:
+    async def _acquire(self, fn: Function) -> tuple[Environment, bool]:
         reserved = fn.spec.reserved_concurrency
         if reserved is not None and fn.in_flight >= reserved:
             raise TooManyRequestsError(
@@ -161,8 +129,7 @@ class Pool:
         self._in_flight += 1
         while fn.idle:
             env = fn.idle.pop()
-            if env.state == "idle":
-                env.state = "busy"
+            if env.claim():
                 return env, False
         if self._live >= self.max_environments:
             self._evict_one()
@@ -176,11 +143,11 @@ class Pool:
 
     def _evict_one(self) -> None:
         """Make room for a new environment by reclaiming the longest-idle one (of any function), as Lambda does."""
-        idle = [env for fn in self._functions.values() for env in fn.idle if env.state == "idle"]
+        idle = [env for fn in self._registry.functions() for env in fn.idle if env.state == "idle"]
         if idle:
             min(idle, key=lambda env: env.last_used).terminate("evicted")
 
-    async def _start(self, fn: _Function) -> Environment:
+    async def _start(self, fn: Function) -> Environment:
         """A new environment of ``fn``, its process started (init under way); waits for a free init slot."""
         await self._init_gate.acquire()
         try:
@@ -197,7 +164,7 @@ class Pool:
         env.ready.add_done_callback(lambda _: self._init_gate.release())  # init done, failed or killed
         return env
 
-    def _new_environment(self, fn: _Function) -> Environment:
+    def _new_environment(self, fn: Function) -> Environment:
         env = Environment(
             fn.spec,
             env=lambda_environment(fn.spec, region=self.region),
@@ -214,7 +181,7 @@ class Pool:
         return env
 
     def _on_idle(self, env: Environment) -> None:
-        fn = self._functions[env.spec.name]
+        fn = self._registry.named(env.spec.name)
         fn.idle.append(env)
         if self.idle_ttl_s is not None and env not in self._reclaim_timers:
             self._reclaim_timers[env] = asyncio.get_running_loop().call_later(self.idle_ttl_s, self._check_idle, env)
@@ -234,7 +201,7 @@ class Pool:
         timer = self._reclaim_timers.pop(env, None)
         if timer is not None:
             timer.cancel()
-        fn = self._functions[env.spec.name]
+        fn = self._registry.named(env.spec.name)
         if env in fn.environments:
             fn.environments.discard(env)
             self._live -= 1
@@ -267,19 +234,19 @@ class Pool:
 
     def environments(self, function: str | None = None) -> list[EnvironmentInfo]:
         now = time.monotonic()
-        functions = [self.resolve(function)] if function is not None else list(self._functions.values())
+        functions = [self.resolve(function)] if function is not None else list(self._registry.functions())
         infos = [env.info(now) for fn in functions for env in fn.environments]
         return sorted(infos, key=lambda info: -info.age_s)
 
     def find(self, env_id: str) -> Environment:
-        for fn in self._functions.values():
+        for fn in self._registry.functions():
             for env in fn.environments:
                 if env.id == env_id:
                     return env
         raise KeyError(f"no live environment {env_id!r}")
 
     def freeze_all(self) -> int:
-        idle = [env for fn in self._functions.values() for env in fn.environments if env.state == "idle"]
+        idle = [env for fn in self._registry.functions() for env in fn.environments if env.state == "idle"]
         for env in idle:
             env.freeze()
         return sum(env.frozen for env in idle)
@@ -288,13 +255,17 @@ class Pool:
         now = time.monotonic()
         old = [
             env
-            for fn in self._functions.values()
+            for fn in self._registry.functions()
             for env in fn.environments
             if env.state == "idle" and now - env.last_used >= older_than_s
         ]
         for env in old:
             self._retire_idle(env, "idle")
         return len(old)
+
+    def process(self, env_id: str) -> Environment | None:
+        """The environment ``env_id`` while its process has not exited (retired or not); None once it has."""
+        return next((env for env in self._processes if env.id == env_id), None)
 
     def pids(self) -> list[int]:
         """Every process this pool started and has not yet seen exit (for the interpreter-exit safety net)."""

@@ -2,20 +2,18 @@
 
 Routes (all under ``/2018-06-01/runtime``): ``GET /invocation/next`` (answered only when an event arrives),
 ``POST /invocation/{id}/response``, ``POST /invocation/{id}/error`` and ``POST /init/error``. What each means for
-the environment is decided in :class:`~harness.emulator.environment.Environment`; this module only routes.
+the environment is decided by the environment (:class:`Conversation`, which
+:class:`~harness.emulator.environment.Environment` is); this module only routes and imports no environment.
 """
 
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from harness.emulator.http_server import HttpConnection, HttpRequest
 
-if TYPE_CHECKING:
-    from harness.emulator.environment import Environment
-
-__all__ = ["RuntimeApi"]
+__all__ = ["Conversation", "RuntimeApi"]
 
 PREFIX = "/2018-06-01/runtime"
 MAX_RESPONSE_BYTES = 6 * 1024 * 1024 + 100  # Lambda's synchronous response limit, as its error message states it
@@ -29,10 +27,18 @@ def _too_large(request: HttpRequest) -> bytes:
     return json.dumps({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}).encode()
 
 
+class Conversation(Protocol):
+    """What the runtime says to its environment: waiting for an event, an answer, or a failed init."""
+
+    def on_next(self, conn: HttpConnection) -> None: ...
+    def on_result(self, request_id: str, body: bytes, function_error: str | None) -> bool: ...
+    def on_init_error(self, body: bytes) -> None: ...
+
+
 class RuntimeApi:
     """Routes one environment's Runtime API requests to that environment."""
 
-    def __init__(self, environment: Environment) -> None:
+    def __init__(self, environment: Conversation) -> None:
         self._env = environment
 
     def handle(self, request: HttpRequest, conn: HttpConnection) -> None:

@@ -6,6 +6,8 @@ one vocabulary without importing each other.
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,12 +87,12 @@ class Route:
 class InvokeResult:
     """What one invocation returned, as the Invoke API would report it.
 
-    ``payload`` is the parsed JSON the function returned (or Lambda's error object when ``function_error`` is set);
-    ``raw_payload`` is the bytes as sent. ``log_tail`` is the invocation's log (Lambda's last 4 KB), when asked for.
+    ``raw_payload`` is the bytes as sent; ``payload`` is them parsed as JSON (or Lambda's error object when
+    ``function_error`` is set), parsed once, on first use: the Invoke API relays the bytes and never pays for it.
+    ``log_tail`` is the invocation's log (Lambda's last 4 KB), when asked for.
     """
 
     status_code: int
-    payload: Any
     function_error: str | None = None
     log_tail: str | None = None
     duration_ms: float = 0.0
@@ -100,6 +102,15 @@ class InvokeResult:
     raw_payload: bytes = b""
     init_duration_ms: float | None = None
     request_id: str = ""
+
+    @functools.cached_property
+    def payload(self) -> Any:
+        if not self.raw_payload:
+            return None
+        try:
+            return json.loads(self.raw_payload)
+        except ValueError:
+            return self.raw_payload.decode(errors="replace")
 
 
 @dataclass(frozen=True)

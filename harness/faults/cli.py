@@ -8,10 +8,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.bench.machine import describe_machine
 from harness.cli_types import bounded
 from harness.faults.injectors import FAULTS
 from harness.faults.runner import RECOVERY_S, FaultRun, run_fault
+from harness.kit.machine import describe_machine
 from harness.pgbouncer import find_pgbouncer
 
 DESCRIPTION = "inject faults (killed backends, restarts, crashes, rotation, freeze) under load and check every write"

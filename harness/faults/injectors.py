@@ -11,10 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from harness.compare.lab import FUNCTION
 from harness.emulator import LocalLambda
 from harness.faults.secrets_store import LabSecrets
 from harness.faults.writers import WriterPool
+from harness.kit.lab import FUNCTION
 from harness.pgbouncer import PgBouncer
 from harness.postgres import EmbeddedPostgres
 

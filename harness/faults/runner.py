@@ -13,12 +13,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.compare.lab import APP_ROLE, FUNCTION, LOCAL_PARAMETERS, migrate
 from harness.emulator import LocalLambda
 from harness.faults.injectors import Fault, FaultTarget
 from harness.faults.ledger import LedgerVerdict, WriteLedger
 from harness.faults.secrets_store import LabSecrets
 from harness.faults.writers import Attempt, WriterPool
+from harness.kit.lab import APP_ROLE, FUNCTION, LOCAL_PARAMETERS, migrate
 from harness.pgbouncer import PgBouncer
 from harness.postgres import EmbeddedPostgres
 

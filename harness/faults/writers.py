@@ -16,9 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from harness.compare.driver import InvokeResultLike, classify_error, outcome
-from harness.compare.workload import http_event
 from harness.faults.ledger import WriteLedger
+from harness.kit.outcomes import InvokeResultLike, classify_error, outcome
+from harness.kit.workload import http_event
 
 __all__ = ["Attempt", "WriterPool"]
 

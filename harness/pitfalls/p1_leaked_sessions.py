@@ -28,8 +28,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from harness.kit.lambda_context import LambdaContext
 from harness.pitfalls.base import Lab, Outcome, Pitfall
-from harness.pitfalls.invocation import LambdaContext
 from lambda_db import Database, DatabaseConfig
 
 REQUESTS = 20
@@ -108,7 +108,12 @@ def fixed(lab: Lab) -> Outcome:
         for number in range(REQUESTS):
             for handler in (scoped_handler, guarded_leaky_handler):
                 try:
-                    _serve(functools.partial(handler, {}, LambdaContext(f"p1-{number}")), recent_errors)
+                    _serve(
+                        functools.partial(
+                            handler, {}, LambdaContext(function_name="pitfall", aws_request_id=f"p1-{number}")
+                        ),
+                        recent_errors,
+                    )
                 except Exception as exc:  # noqa: BLE001 - anything but the app's own error means the fix failed
                     outcome.record(exc)
                 worst_after_invocation = max(worst_after_invocation, int(db.pool_status()["checked_out"]))

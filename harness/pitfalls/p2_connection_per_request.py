@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from harness.monitor import ConnectionMonitor
+from harness.kit.monitor import ConnectionMonitor
 from harness.pgbouncer import PgBouncer, find_pgbouncer
 from harness.pitfalls.base import Lab, Outcome, Pitfall
 from harness.pitfalls.environments import Invocations, invoke_together, local_lambda

@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 import sqlalchemy as sa
 
-from harness.monitor import ConnectionMonitor
+from harness.kit.monitor import ConnectionMonitor
 from harness.postgres import EmbeddedPostgres
 from tests.conftest import TestDatabase
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from harness.compare.lab import LOCAL_PARAMETERS
 from harness.emulator import InvokeResult, LocalLambda
 from harness.faults.secrets_store import LabSecrets
+from harness.kit.lab import LOCAL_PARAMETERS
 from harness.postgres import PostgresServer
 from lambda_db import ConfigurationError, DatabaseConfig, DatabaseUnavailableError
 from lambda_db.database import Database

@@ -8,11 +8,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-from harness.compare.records import Report
 from harness.compare.report.charts import connections_over_time, errors_by_strategy, latency_percentiles
 from harness.compare.report.html import render_html
 from harness.compare.report.series import scenario_names
 from harness.compare.summary import PERCENTILES, RunSummary, summarize
+from harness.kit.records import Report
 
 __all__ = ["CSV_COLUMNS", "csv_row", "read_json", "write_all", "write_csv", "write_html", "write_json"]
 

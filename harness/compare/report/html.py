@@ -10,21 +10,19 @@ import json
 from html import escape
 from typing import Any
 
-from harness.compare.records import Report
+from harness.compare.report.charts import connections_figure, latency_figure, svg
 from harness.compare.report.formatting import fmt_count
 from harness.compare.report.palette import colour_for
 from harness.compare.report.series import (
-    connection_series,
     error_groups,
-    latency_groups,
     runs_of,
     scenario_names,
     strategy_names,
     totals,
 )
-from harness.compare.report.svg import connections_svg, latency_svg
 from harness.compare.report.table import COLUMNS, row_cells
 from harness.compare.summary import summarize
+from harness.kit.records import Report
 
 __all__ = ["render_html"]
 
@@ -157,10 +155,8 @@ def _scenario(report: Report, scenario: str) -> str:
     if verdict:
         parts.append(f'<div class="verdict"><strong>Verdict.</strong> {escape(verdict)}</div>')
     parts.append(_legend(list(dict.fromkeys(run.strategy for run in runs))))
-    connections = connections_svg(
-        connection_series(report, scenario), title=f"{scenario}: server connections over time"
-    )
-    latency = latency_svg(latency_groups(report, scenario), title=f"{scenario}: latency percentiles per step")
+    connections = svg(connections_figure(report, scenario))
+    latency = svg(latency_figure(report, scenario))
     parts.append(f'<div class="chart">{connections}</div><div class="chart">{latency}</div>')
     parts.append(f"<h3>Errors</h3>{_errors_table(report, scenario)}")
     parts.append(f"<h3>Summary</h3>{_summary_table(report, scenario)}</section>")

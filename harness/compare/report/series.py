@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from harness.compare.records import Report, RunRecord
 from harness.compare.summary import RunSummary, summarize
+from harness.kit.records import Report, RunRecord
 
 __all__ = [
     "ConnectionSeries",
@@ -18,7 +18,6 @@ __all__ = [
     "LatencyGroup",
     "connection_series",
     "error_groups",
-    "label_rows",
     "latency_groups",
     "runs_of",
     "scenario_names",
@@ -113,21 +112,6 @@ class ConnectionSeries:
     def y_top(self) -> int:
         """The highest value a chart must show: the peak, or a drawn limit above it."""
         return max([self.peak, *(cap for _, _, cap in self.visible_limits), 1])
-
-
-def label_rows(boundaries: list[tuple[float, str]], char_width: float, rows: int = 3) -> list[int]:
-    """Which text row each step label goes on, so labels of short steps (``c=1`` before ``c=2``) do not overprint.
-
-    ``char_width`` is one character's width in seconds of the time axis. Each label takes the first row where the
-    previous label has ended; when none has, the row whose label ends first.
-    """
-    ends = [float("-inf")] * rows
-    chosen = []
-    for start, step in boundaries:
-        row = next((r for r in range(rows) if ends[r] <= start), min(range(rows), key=lambda r: ends[r]))
-        ends[row] = start + (len(step) + 1) * char_width
-        chosen.append(row)
-    return chosen
 
 
 def _span(run: RunRecord) -> float:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 
-from harness.compare.records import Report
 from harness.compare.report.formatting import fmt_count, fmt_mib, fmt_ms, fmt_rate
 from harness.compare.report.series import error_groups, runs_of, scenario_names, totals
 from harness.compare.summary import RunSummary, summarize
+from harness.kit.records import Report
 
 __all__ = ["COLUMNS", "row_cells", "summary_rows", "verdict_lines"]
 

@@ -13,9 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app_model import InvalidInputError
+from harness.kit.lambda_context import LambdaContext
 from tests.conftest import TestDatabase
 from tests.integration.bad_input import strategies as bad
-from tests.integration.functions.conftest import Function, LambdaContext, load_event
+from tests.integration.functions.conftest import Function, load_event
 
 FUZZ = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

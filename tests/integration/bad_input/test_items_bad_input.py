@@ -16,9 +16,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from harness.kit.lambda_context import LambdaContext
 from tests.conftest import TestDatabase
 from tests.integration.bad_input import strategies as bad
-from tests.integration.functions.conftest import Function, LambdaContext, load_event
+from tests.integration.functions.conftest import Function, load_event
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 FEW = settings(FUZZ, max_examples=25)

@@ -14,10 +14,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from app_model import InvalidInputError
+from harness.kit.lambda_context import LambdaContext
 from harness.postgres import PostgresServer
 from tests.conftest import APP_PASSWORD, APP_ROLE
 from tests.integration.bad_input import strategies as bad
-from tests.integration.functions.conftest import Function, LambdaContext, load_event
+from tests.integration.functions.conftest import Function, load_event
 
 FUZZ = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 

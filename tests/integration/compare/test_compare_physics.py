@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.compare.lab import Lab
-from harness.compare.records import RunRecord
 from harness.compare.scenarios import SCENARIOS, CompareOptions, ScenarioContext
 from harness.compare.strategies import STRATEGIES, Strategy
 from harness.compare.summary import summarize
 from harness.compare.verdicts import database_errors
+from harness.kit.lab import Lab
+from harness.kit.records import RunRecord
 from harness.pgbouncer import INSTALL_HINT, find_pgbouncer
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from harness.cli import main
-from harness.compare.lab import LOCAL_PARAMETERS, migrate
 from harness.emulator import LocalLambda
+from harness.kit.lab import LOCAL_PARAMETERS, migrate
 from tests.conftest import TestDatabase
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -12,7 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,6 +21,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from app_model import migrate
+from harness.kit.lambda_context import LambdaContext
 from lambda_db import reset_databases
 from tests.conftest import TestDatabase
 
@@ -32,23 +33,6 @@ def load_event(name: str) -> dict[str, Any]:
     """``events/<name>.json``, the file ``sam local invoke -e`` would send."""
     event: dict[str, Any] = json.loads((EVENTS / f"{name}.json").read_text())
     return event
-
-
-@dataclass
-class LambdaContext:
-    """The context object the Lambda runtime passes: the attributes Powertools and the layer read."""
-
-    function_name: str = "ItemsFunction"
-    memory_limit_in_mb: int = 512
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    log_stream_name: str = "2026/11/24/[$LATEST]0123456789abcdef0123456789abcdef"
-
-    @property
-    def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:123456789012:function:{self.function_name}"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 15_000
 
 
 @dataclass

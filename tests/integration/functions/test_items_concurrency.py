@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from app_model import idempotency, items
 from app_model.config import DEFAULT_IDEMPOTENCY_TTL_S
 from app_model.schemas import ItemIn
+from harness.kit.lambda_context import LambdaContext
 from tests.conftest import TestDatabase
-from tests.integration.functions.conftest import LambdaContext, blocked_transactions, count_rows, load_event
+from tests.integration.functions.conftest import blocked_transactions, count_rows, load_event
 
 CLIENTS = 4
 

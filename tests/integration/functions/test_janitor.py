@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine
 
 from app_model import idempotency
+from harness.kit.lambda_context import LambdaContext
 from tests.conftest import TestDatabase
-from tests.integration.functions.conftest import Function, LambdaContext, count_rows
+from tests.integration.functions.conftest import Function, count_rows
 
 HOUR_S = 3600
 DAY_S = 24 * HOUR_S
@@ -84,20 +84,12 @@ def test_the_janitor_deletes_in_batches_until_none_is_left(
     assert keys_left(migrated) == ["fresh-1", "fresh-2"]
 
 
-@dataclass
-class _ContextWithTimeLeft(LambdaContext):
-    remaining_ms: int = 15_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
 @pytest.mark.parametrize(("remaining_ms", "deleted"), [(9_999, 0), (10_001, 7)])
 def test_the_janitor_starts_a_batch_only_with_more_than_10_s_left(
     janitor: Function, migrated: TestDatabase, remaining_ms: int, deleted: int
 ) -> None:
     add_keys(migrated, 7, age_s=2 * DAY_S, prefix="expired-")
-    context = _ContextWithTimeLeft(function_name="JanitorFunction", remaining_ms=remaining_ms)
+    context = LambdaContext(function_name="JanitorFunction", remaining_ms=remaining_ms)
 
     result: dict[str, Any] = janitor.module.lambda_handler({}, context)
 

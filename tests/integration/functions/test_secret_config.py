@@ -16,8 +16,9 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 import lambda_db.database
+from harness.kit.lambda_context import LambdaContext
 from tests.conftest import TestDatabase
-from tests.integration.functions.conftest import LambdaContext, import_fresh, load_event, set_database_env
+from tests.integration.functions.conftest import import_fresh, load_event, set_database_env
 
 
 @pytest.fixture

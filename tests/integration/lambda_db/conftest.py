@@ -7,7 +7,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -17,19 +17,6 @@ from sqlalchemy import text
 
 from lambda_db import Database, DatabaseConfig
 from tests.conftest import TestDatabase
-
-
-@dataclass
-class FakeContext:
-    """The three things the layer reads from Lambda's context object (a stand-in, not a mock of the layer)."""
-
-    function_name: str = "test-function"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    remaining_ms: int = 30_000
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
 
 MakeDatabase = Callable[..., Database]
 SETTLE_S = 10.0

@@ -14,10 +14,11 @@ import psycopg2
 import pytest
 from sqlalchemy import text
 
+from harness.kit.lambda_context import LambdaContext
 from harness.postgres import EmbeddedPostgres, PostgresServer
 from lambda_db import ConfigurationError, Database, DatabaseConfig, DatabaseUnavailableError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, backend_pid_handler, invocation_stats, make_secret_role
+from tests.integration.lambda_db.conftest import backend_pid_handler, invocation_stats, make_secret_role
 
 SECRETS_NOT_LOGGED = "the secret's password must never reach output"
 
@@ -81,7 +82,7 @@ def test_no_retry_once_the_invocation_has_no_time_left(full_server: tuple[Embedd
             return int(conn.execute(text("SELECT 1")).scalar_one())
 
     with pytest.raises(DatabaseUnavailableError):
-        handler({}, FakeContext(remaining_ms=400))  # less than the safety margin: no time for a retry
+        handler({}, LambdaContext(remaining_ms=400))  # less than the safety margin: no time for a retry
     db.dispose()
 
 
@@ -97,14 +98,14 @@ def test_rotated_secret_is_fetched_again_and_warm_environment_keeps_working(
     db = Database(DatabaseConfig(secret_arn=role.arn, application_name=f"rot:{role.name}", ping_after_idle_s=0.0))
     handler = backend_pid_handler(db)
 
-    first = handler({}, FakeContext())
+    first = handler({}, LambdaContext())
     # WHEN the secret is rotated: new password on the server and in Secrets Manager, old one cached by us
     new_password = role.rotate()
     # THEN the warm connection keeps working ...
-    assert handler({}, FakeContext()) == first
+    assert handler({}, LambdaContext()) == first
     # ... and when it must reconnect, the stale cached password fails once, the secret is re-fetched, no error
     assert database.server.terminate_backends(application_prefix="rot:") == 1
-    assert handler({}, FakeContext()) != first
+    assert handler({}, LambdaContext()) != first
     out = capfd.readouterr().out
     assert [stats["secret_refreshes_num"] for stats in invocation_stats(out)] == [0, 0, 1]
     output = out + caplog.text
@@ -123,9 +124,9 @@ def test_server_restart_between_invocations_is_invisible_to_the_handler() -> Non
             with db.read() as conn:
                 return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
-        before = handler({}, FakeContext())
+        before = handler({}, LambdaContext())
         pg.restart()  # every connection is cut while the environment is "frozen"
-        after = handler({}, FakeContext())
+        after = handler({}, LambdaContext())
         assert after != before
         db.dispose()
 

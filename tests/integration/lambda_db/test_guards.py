@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from harness.kit.lambda_context import LambdaContext
 from lambda_db import Database, DatabaseUnavailableError
 from tests.conftest import TestDatabase
 from tests.integration.lambda_db.conftest import (
     SETTLE_S,
-    FakeContext,
     MakeDatabase,
     invocation_stats,
     settled_connections,
@@ -103,9 +103,9 @@ def test_leak_guard_returns_a_leaked_connection(
     def tidy(event: Any, context: Any) -> int:
         return _backend_pid(db)
 
-    first = leaky({}, FakeContext())
+    first = leaky({}, LambdaContext())
     assert db.pool_status()["checked_out"] == 0
-    assert tidy({}, FakeContext()) == first  # same connection, returned rather than thrown away
+    assert tidy({}, LambdaContext()) == first  # same connection, returned rather than thrown away
     [warning] = [record for record in caplog.records if "still checked out" in record.getMessage()]
     assert "test_guards.py" in warning.leak["checked_out_at"][0]  # where it was checked out
     assert "in leaky" in warning.leak["checked_out_at"][0]

@@ -6,9 +6,10 @@ from typing import Any
 
 from sqlalchemy import text
 
+from harness.kit.lambda_context import LambdaContext
 from lambda_db import Database
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, InvocationLog, MakeDatabase, settled_connections
+from tests.integration.lambda_db.conftest import InvocationLog, MakeDatabase, settled_connections
 
 INVOCATIONS = 3
 
@@ -23,7 +24,7 @@ def _invoke_repeatedly(db: Database, database: TestDatabase, *, held_after: int)
 
     pids, held = [], []
     for _ in range(INVOCATIONS):
-        pids.append(handler({}, FakeContext()))
+        pids.append(handler({}, LambdaContext()))
         held.append(settled_connections(database, db.config.application_name, held_after))
     return pids, held
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from harness.kit.lambda_context import LambdaContext
 from lambda_db import STATS_KEYS
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase, report_lines
+from tests.integration.lambda_db.conftest import MakeDatabase, report_lines
 
 
 def test_each_invocation_logs_its_counters_and_emits_emf(
@@ -24,8 +25,8 @@ def test_each_invocation_logs_its_counters_and_emits_emf(
         with db.read() as conn:
             return int(conn.execute(text("SELECT 1")).scalar_one())
 
-    handler({}, FakeContext())
-    handler({}, FakeContext(aws_request_id="second"))
+    handler({}, LambdaContext())
+    handler({}, LambdaContext(aws_request_id="second"))
     documents = report_lines(capsys.readouterr().out)
     assert len(documents) == 2  # one line per invocation, log and metrics together
     lines = [document["lambda_db"] for document in documents]
@@ -68,8 +69,8 @@ def test_emf_documents_are_valid_and_carry_trouble_counters_when_non_zero(
     def leaky(event: Any, context: Any) -> None:
         db.engine.connect().execute(text("SELECT 1"))  # never closed: counted in leaks_num
 
-    leaky({}, FakeContext())
-    leaky({}, FakeContext())
+    leaky({}, LambdaContext())
+    leaky({}, LambdaContext())
     documents = _emf_documents(capsys.readouterr().out)
     assert len(documents) == 2
     for document in documents:
@@ -99,8 +100,8 @@ def test_metrics_off_writes_no_line_and_no_document_but_still_counts(
         with db.read() as conn:
             return int(conn.execute(text("SELECT 1")).scalar_one())
 
-    handler({}, FakeContext())
-    handler({}, FakeContext())
+    handler({}, LambdaContext())
+    handler({}, LambdaContext())
     assert report_lines(capsys.readouterr().out) == []
     lifetime = db.lifetime_stats()
     assert (lifetime["invocations_num"], lifetime["checkouts_num"], lifetime["connections_opened_num"]) == (2, 2, 1)
@@ -118,8 +119,8 @@ def test_lifetime_stats_keep_a_leak_that_the_invocation_reported_and_reset(make_
         with db.read() as conn:
             conn.execute(text("SELECT 1"))
 
-    leaky({}, FakeContext())
-    tidy({}, FakeContext())
+    leaky({}, LambdaContext())
+    tidy({}, LambdaContext())
     assert db.get_stats()["leaks_num"] == 0  # popped at the end of each invocation ...
     lifetime = db.lifetime_stats()
     assert (lifetime["leaks_num"], lifetime["invocations_num"], lifetime["checkouts_num"]) == (1, 2, 2)  # ... kept here

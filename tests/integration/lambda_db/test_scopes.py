@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import Integer, String, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from harness.kit.lambda_context import LambdaContext
 from harness.postgres import EmbeddedPostgres
 from lambda_db import DatabaseUnavailableError, PoolTimeoutError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase
+from tests.integration.lambda_db.conftest import MakeDatabase
 
 
 class Base(DeclarativeBase):
@@ -148,7 +149,7 @@ def test_warm_handler_sends_only_its_statements(make_database: MakeDatabase, dat
             conn.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": f"note {event}"})
 
     for event in range(3):
-        handler(event, FakeContext())
+        handler(event, LambdaContext())
     db.dispose()
     statements = database.server.logged_statements(applications=[db.config.application_name])
     warm = statements[statements.index("SELECT body FROM notes WHERE id = 0") :]  # after the first-connect queries

@@ -20,10 +20,10 @@ import boto3
 import pytest
 from sqlalchemy import text
 
+from harness.kit.lambda_context import LambdaContext
 from lambda_db import Database, DatabaseConfig
 from lambda_db.secret_logs import CredentialLogFilter, fetching_credentials
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext
 
 
 @contextmanager
@@ -66,7 +66,7 @@ def test_a_secret_fetched_at_debug_never_reaches_the_log(
 
     with debug_log() as stream:
         # WHEN the layer fetches the secret (for the engine's URL and for the connection) and uses it
-        assert handler({}, FakeContext()) == database.user
+        assert handler({}, LambdaContext()) == database.user
         db.dispose()
     logged = stream.getvalue() + capsys.readouterr().out  # the per-invocation line is printed, as EMF is
     # THEN the fetch was logged at DEBUG (which operation, the request) ...

@@ -19,9 +19,10 @@ import pytest
 from moto.server import ThreadedMotoServer
 from sqlalchemy import text
 
+from harness.kit.lambda_context import LambdaContext
 from lambda_db import ConfigurationError, Database, DatabaseConfig, DatabaseUnavailableError
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, InvocationLog, backend_pid_handler, make_secret_role
+from tests.integration.lambda_db.conftest import InvocationLog, backend_pid_handler, make_secret_role
 
 
 @pytest.fixture
@@ -91,19 +92,19 @@ def test_a_refresh_during_an_outage_is_unavailable_and_stays_owed_until_secrets_
     db = Database(DatabaseConfig(secret_arn=arn, application_name=f"out:{role}", ping_after_idle_s=0.0))
     handler = backend_pid_handler(db)
 
-    first = handler({}, FakeContext())
+    first = handler({}, LambdaContext())
     # ... and the password rotated (server and secret) while the old one is still cached
     new_password = secret_role.rotate()
 
     # WHEN Secrets Manager goes away: the warm connection needs no secret and keeps working
     manager.stop()
-    assert handler({}, FakeContext()) == first
+    assert handler({}, LambdaContext()) == first
     # WHEN the connection must be replaced: the cached password is refused, and the refresh cannot be fetched
     assert database.server.terminate_backends(application_prefix=f"out:{role}") == 1
     failures = []
     for _ in range(2):
         with pytest.raises(DatabaseUnavailableError) as raised:
-            handler({}, FakeContext())
+            handler({}, LambdaContext())
         failures.append(str(raised.value))
     # THEN each is an outage naming the secret; the second did not try the refused password again
     assert all(f"DB_SECRET_ARN={arn!r}" in failure for failure in failures)
@@ -114,7 +115,7 @@ def test_a_refresh_during_an_outage_is_unavailable_and_stays_owed_until_secrets_
     manager = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     manager.start()
     try:
-        assert handler({}, FakeContext()) != first
+        assert handler({}, LambdaContext()) != first
     finally:
         manager.stop()
         db.dispose()

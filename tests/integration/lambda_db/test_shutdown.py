@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from harness.kit.lambda_context import LambdaContext
 from tests.conftest import TestDatabase
-from tests.integration.lambda_db.conftest import FakeContext, MakeDatabase, settled_connections
+from tests.integration.lambda_db.conftest import MakeDatabase, settled_connections
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def test_sigterm_disposes_the_engine_and_chains_the_previous_handler(
         with db.read() as conn:
             return int(conn.execute(text("SELECT 1")).scalar_one())
 
-    handler({}, FakeContext())
+    handler({}, LambdaContext())
     assert database.connections(db.config.application_name) == 1
     os.kill(os.getpid(), signal.SIGTERM)
     assert settled_connections(database, db.config.application_name, 0) == 0
@@ -47,5 +48,5 @@ def test_no_signal_handler_is_installed_unless_asked(make_database: MakeDatabase
     def handler(event: Any, context: Any) -> None:
         return None
 
-    handler({}, FakeContext())
+    handler({}, LambdaContext())
     assert signal.getsignal(signal.SIGTERM) is before

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 
-from harness.compare.records import ConnectionSample, Report, RequestRecord, RunRecord
+from harness.kit.records import ConnectionSample, Report, RequestRecord, RunRecord
 
 ReportFactory = Callable[..., Report]
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from harness.compare.driver import classify_error, drive, record_from_result
-from harness.compare.workload import Workload
+from harness.compare.driver import drive
+from harness.kit.outcomes import classify_error, record_from_result
+from harness.kit.workload import Workload
 
 
 @dataclass

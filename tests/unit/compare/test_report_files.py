@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from harness.compare.records import Report
 from harness.compare.report import read_json, write_all, write_csv, write_json
 from harness.compare.report.charts import connections_over_time, errors_by_strategy, latency_percentiles
 from harness.compare.report.files import CSV_COLUMNS
 from harness.compare.summary import summarize
+from harness.kit.records import Report
 from tests.unit.compare.conftest import make_run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from html.parser import HTMLParser
 
-from harness.compare.records import Report
 from harness.compare.report import render_html
+from harness.kit.records import Report
 from tests.unit.compare.conftest import ReportFactory, make_run
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'

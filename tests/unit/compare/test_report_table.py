@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from harness.compare.records import Report
 from harness.compare.report import summary_rows, verdict_lines
 from harness.compare.report.formatting import fmt_mib, fmt_ms
 from harness.compare.report.series import totals
 from harness.compare.report.table import COLUMNS
 from harness.compare.summary import summarize
+from harness.kit.records import Report
 
 HEADINGS = [name for name, _, _ in COLUMNS]
 

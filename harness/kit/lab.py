@@ -11,14 +11,14 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import sqlalchemy as sa
 
-from harness.compare.strategies import Strategy
 from harness.pgbouncer import PgBouncer, find_pgbouncer
 from harness.postgres import EmbeddedPostgres, PostgresServer
 
-__all__ = ["APP_ROLE", "Lab", "ServerProfile"]
+__all__ = ["APP_ROLE", "FUNCTION", "LOCAL_PARAMETERS", "Deployment", "Lab", "ServerProfile", "Strategy", "migrate"]
 
 APP_ROLE = "app"
 FUNCTION = "ItemsFunction"
@@ -30,6 +30,17 @@ LOCAL_PARAMETERS = {
     "SecurityGroupIds": "sg-00000000",
     "RunMigrationsOnDeploy": "false",
 }
+
+
+class Strategy(Protocol):
+    """What the lab reads of a connection strategy (``compare``'s strategies are one): its name and its stack."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def pool_mode(self) -> str: ...
+    @property
+    def via_pgbouncer(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)

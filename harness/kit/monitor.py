@@ -9,7 +9,6 @@ connections that ``NullPool`` and engine-per-request open and close between two 
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -17,32 +16,21 @@ from pathlib import Path
 
 import psycopg2
 
-from harness.compare.records import ConnectionSample
+from harness import postgres_log
+from harness.kit.memory import private_kib
+from harness.kit.records import ConnectionSample
 from harness.postgres import EmbeddedPostgres, PostgresServer
 
-__all__ = ["ConnectionMonitor", "MonitorResult", "backend_private_kib"]
+__all__ = ["ConnectionMonitor", "MonitorResult"]
 
 MONITOR_APPLICATION_NAME = "lab-monitor"
-MEMORY_EVERY_S = 0.25  # reading /proc for every backend is costlier than the query: do it less often
+MEMORY_EVERY_S = 0.25  # reading every backend's memory is costlier than the query: do it less often
 
 _SAMPLE_SQL = """
 SELECT pid, datname = %s AS in_app
 FROM pg_stat_activity
 WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()
 """
-
-
-def backend_private_kib(pid: int) -> int | None:
-    """Private memory (clean + dirty) of one backend, from /proc; None where the kernel will not tell us."""
-    try:
-        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-    except OSError:
-        return None
-    total = 0
-    for line in text.splitlines():
-        if line.startswith(("Private_Clean:", "Private_Dirty:")):
-            total += int(line.split()[1])
-    return total
 
 
 @dataclass(slots=True)
@@ -143,7 +131,7 @@ class ConnectionMonitor:
             conn.close()
 
     def _sample_memory(self, pids: list[int]) -> None:
-        sizes = [backend_private_kib(pid) for pid in pids]
+        sizes = [private_kib(pid) for pid in pids]
         known = [size for size in sizes if size is not None]
         if known:
             self._result.peak_memory_kib = max(self._result.peak_memory_kib or 0, sum(known))
@@ -156,10 +144,7 @@ class ConnectionMonitor:
 
     def _log_size(self) -> int:
         path = self._log_path()
-        try:
-            return path.stat().st_size if path is not None else 0
-        except OSError:
-            return 0
+        return postgres_log.log_size(path) if path is not None else 0
 
     def _count_opened_from_log(self) -> int | None:
         path = self._log_path()
@@ -167,17 +152,6 @@ class ConnectionMonitor:
             return None
         # Postgres writes the log line after authorising the connection; give the last ones a moment to land.
         time.sleep(0.05)
-        with path.open("rb") as log:
-            log.seek(self._log_offset)
-            text = log.read().decode(errors="replace")
-        authorized = re.compile(rf"connection authorized: user=\S+ database={re.escape(self.database)}(\s|$)")
-        # A full server refuses in two places: "too many clients" before authenticating (no "authorized" line), and
-        # "remaining connection slots are reserved" just *after* it (the same backend logs both). Neither served
-        # anything: they are counted as refused, not opened. The log prefix carries user@database.
-        after_auth = re.compile(rf"@{re.escape(self.database)} .*FATAL:\s+remaining connection slots")
-        before_auth = re.compile(rf"@{re.escape(self.database)} .*FATAL:\s+sorry, too many clients")
-        lines = text.splitlines()
-        refused_after_auth = sum(1 for line in lines if after_auth.search(line))
-        refused_before_auth = sum(1 for line in lines if before_auth.search(line))
-        self._result.connections_refused = refused_after_auth + refused_before_auth
-        return sum(1 for line in lines if authorized.search(line)) - refused_after_auth
+        counts = postgres_log.connection_counts(postgres_log.read_since(path, self._log_offset), database=self.database)
+        self._result.connections_refused = counts.refused
+        return counts.opened
