@@ -16,11 +16,13 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -122,7 +124,30 @@ class EmbeddedPostgres(PostgresServer):
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def start(self) -> EmbeddedPostgres:
-        """Initialise a fresh cluster and start it; returns self so it chains into ``with``."""
+        """Initialise a fresh cluster and start it; returns self so it chains into ``with``.
+
+        Failed or interrupted halfway (Ctrl-C, SIGTERM), it stops what it started and deletes its directory:
+        ``__exit__`` never runs for a ``with`` whose ``__enter__`` raised.
+        """
+        try:
+            return self._start()
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Undo a start that failed or was interrupted; the first failure stays the one reported."""
+        with contextlib.suppress(PostgresError):  # initdb's single-user server cannot be stopped by pg_ctl ...
+            self.stop("immediate")
+        if self._root is not None:
+            # ... it ends by itself once initdb is gone (EOF on its input), and removes its lock file as it does
+            lock, deadline = self.data_dir / "postmaster.pid", time.monotonic() + START_TIMEOUT_S
+            while lock.exists() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+    def _start(self) -> EmbeddedPostgres:
         self._bin = (self._install_dir or install_dir_for(self._user)) / "bin"
         self._root = Path(tempfile.mkdtemp(prefix="serverless-sqlalchemy-pg-"))
         if self._user is not None and not world_can_execute(self._root.parent):
