@@ -16,8 +16,10 @@ import argparse
 import importlib
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from types import FrameType, ModuleType
+from typing import Any
 
 __all__ = ["COMMANDS", "STOP_SIGNALS", "Stopped", "main"]
 
@@ -49,10 +51,15 @@ def _stop(signum: int, frame: FrameType | None) -> None:
     raise Stopped(signum)
 
 
-def install_stop_handlers() -> None:
-    """Make SIGTERM and SIGHUP stop this process as Ctrl-C does (main thread only, as Python's signals are)."""
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, _stop)
+def install_stop_handlers() -> dict[int, Any]:
+    """Make SIGTERM and SIGHUP stop this process as Ctrl-C does; return the handlers they had, to restore.
+
+    Python runs signal handlers in the main thread only: called from another thread (a test running a command in
+    a thread), it changes nothing.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _stop) for signum in STOP_SIGNALS}
 
 
 def _load(module_name: str) -> ModuleType | None:
@@ -83,7 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line and run one subcommand; bad options exit 2 with argparse's message."""
     args = build_parser().parse_args(argv)
-    install_stop_handlers()
+    previous = install_stop_handlers()
     try:
         return int(args._run(args))
     except Stopped as stopped:
@@ -92,6 +99,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    finally:  # main() called in-process (the tests) leaves the caller's handlers as they were
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":
