@@ -26,7 +26,8 @@ import time
 from collections.abc import Callable
 
 from harness.bench import layer_work
-from harness.bench.layer_work import Closer, Context
+from harness.bench.layer_work import Closer
+from harness.kit.lambda_context import LambdaContext
 from lambda_db import Database, DatabaseConfig
 
 __all__ = ["measure_stages", "render_stages"]
@@ -40,7 +41,7 @@ def _stages(db: Database, pooled: Database, url: str) -> tuple[list[Stage], list
     """The read's stages and the write's (scope-level ones), in path order; and what closes their connections."""
     floor_read, _, floor_close = layer_work.raw_work(_Address(url))
     held_read, _, held_close = layer_work.held_connection_work(url)
-    context = Context()
+    context = LambdaContext(function_name="bench", aws_request_id="bench")
 
     def empty_read(database: Database) -> Callable[[], None]:
         def run() -> None:

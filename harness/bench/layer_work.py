@@ -9,12 +9,12 @@ INSERT; then COMMIT). Every variant is a pair of ``(read, write)`` callables tak
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import psycopg2
 from sqlalchemy import Column, Integer, MetaData, Table, Text, bindparam, create_engine, select, text
 
+from harness.kit.lambda_context import LambdaContext
 from harness.postgres import EmbeddedPostgres
 from lambda_db import Database
 
@@ -39,17 +39,6 @@ class Address(Protocol):
 
     @property
     def port(self) -> int: ...
-
-
-@dataclass
-class Context:
-    """The three things the handler decorator reads from Lambda's context object."""
-
-    function_name: str = "bench"
-    aws_request_id: str = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
 
 
 def prepare(pg: EmbeddedPostgres) -> str:
@@ -149,7 +138,7 @@ def layer_work(db: Database, *, through_handler: bool) -> tuple[Work, Work]:
 
     if through_handler:
         read_handler, write_handler = db.handler(read_unit), db.handler(write_unit)
-        context = Context()
+        context = LambdaContext(function_name="bench", aws_request_id="bench")
         return (lambda i: read_handler(i, context)), (lambda i: write_handler(i, context))
 
     def read_scope(i: int) -> None:

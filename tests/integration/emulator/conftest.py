@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 from harness.emulator import FunctionSpec, LocalLambda
@@ -55,9 +56,8 @@ def in_background(fn: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
 
 
 def process_state(pid: int) -> str | None:
-    """The kernel's one-letter state of ``pid`` (``T`` = stopped), or None once it is gone."""
+    """``pid``'s state as psutil names it (``stopped`` once frozen, ``zombie`` unreaped), or None once gone."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
+        return str(psutil.Process(pid).status())
+    except psutil.NoSuchProcess:
         return None
-    return stat.rsplit(")", 1)[1].split()[0]

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import textwrap
 
+import psutil
+
 from tests.integration.emulator.conftest import BASIC, process_state, wait_until
 
 SCRIPT = textwrap.dedent(
@@ -40,7 +42,7 @@ def test_environments_die_with_an_emulator_that_exits_without_stop():
     process, pids = _start("exit")
 
     assert process.wait(timeout=30) == 0
-    assert wait_until(lambda: all(process_state(pid) in (None, "Z") for pid in pids))
+    assert wait_until(lambda: all(process_state(pid) in (None, psutil.STATUS_ZOMBIE) for pid in pids))
 
 
 def test_environments_die_with_an_emulator_killed_by_sigkill():
@@ -50,4 +52,4 @@ def test_environments_die_with_an_emulator_killed_by_sigkill():
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
 
-    assert wait_until(lambda: all(process_state(pid) in (None, "Z") for pid in pids))
+    assert wait_until(lambda: all(process_state(pid) in (None, psutil.STATUS_ZOMBIE) for pid in pids))

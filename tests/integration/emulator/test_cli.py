@@ -8,6 +8,8 @@ import subprocess
 import sys
 import urllib.request
 
+import psutil
+
 from tests.integration.emulator.conftest import FIXTURES, process_state, wait_until
 
 
@@ -41,4 +43,4 @@ def test_emulate_serves_invoke_and_http_apis_and_stops_cleanly_on_sigterm():
     assert echoed["event"] == {"k": 1}
     assert len(pids) == 2
     assert process.returncode == 0, stderr
-    assert wait_until(lambda: all(process_state(pid) in (None, "Z") for pid in pids))
+    assert wait_until(lambda: all(process_state(pid) in (None, psutil.STATUS_ZOMBIE) for pid in pids))

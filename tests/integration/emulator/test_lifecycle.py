@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 
+import psutil
 import pytest
 
 from harness.emulator import ResourceNotFoundError
@@ -17,12 +17,12 @@ def test_an_idle_environment_is_stopped_and_thawed_for_the_next_event(make_lambd
     first = lam.invoke("Echo")
     pid = first.payload["pid"]
 
-    assert wait_until(lambda: process_state(pid) == "T")
+    assert wait_until(lambda: process_state(pid) == psutil.STATUS_STOPPED)
     second = lam.invoke("Echo")
 
     assert second.payload["pid"] == pid
     assert second.cold_start is False
-    assert wait_until(lambda: process_state(pid) == "T")
+    assert wait_until(lambda: process_state(pid) == psutil.STATUS_STOPPED)
 
 
 def test_timers_do_not_fire_while_frozen(make_lambda):
@@ -146,7 +146,7 @@ def test_stop_leaves_no_process_behind(make_lambda):
     lam.stop()
 
     assert all(process_state(pid) is None for pid in pids)
-    assert not any(os.path.exists(f"/proc/{pid}") for pid in pids)
+    assert not any(psutil.pid_exists(pid) for pid in pids)
 
 
 def test_many_threads_never_exceed_reserved_concurrency_and_leave_no_slot_taken(make_lambda):

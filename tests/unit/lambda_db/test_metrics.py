@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
+from harness.kit.lambda_context import LambdaContext
 from lambda_db.metrics import InvocationReporter, layer_logger
 from lambda_db.stats import STATS_KEYS
 
@@ -28,16 +28,11 @@ def logger_level(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     logger.setLevel(previous)
 
 
-@dataclass
-class Context:
-    """The members of Lambda's context object the line reads."""
-
-    function_name: str = "items"
-    aws_request_id: str = "r-1"
+CONTEXT = LambdaContext(function_name="items", aws_request_id="r-1")
 
 
 def _emit(capsys: pytest.CaptureFixture[str]) -> tuple[str, dict[str, Any]]:
-    InvocationReporter(pool_mode="single").emit(STATS, cold_start=True, context=Context())
+    InvocationReporter(pool_mode="single").emit(STATS, cold_start=True, context=CONTEXT)
     out = capsys.readouterr().out
     [line] = out.splitlines()
     return line, json.loads(line)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from aws_lambda_powertools.metrics import EphemeralMetrics, MetricUnit
 
+from harness.kit.lambda_context import LambdaContext
 from lambda_db.metrics import ALWAYS_SENT, INVOCATION_MESSAGE, SENT_WHEN_NON_ZERO, InvocationReporter, layer_logger
 from lambda_db.stats import STATS_KEYS
 
@@ -25,17 +25,8 @@ STATS |= {"retries_num": 3}
 TIMESTAMPS = ("timestamp", "_aws.Timestamp")
 
 
-@dataclass
-class LambdaContext:
-    """The members of awslambdaric's context object that Powertools' ``inject_lambda_context`` reads."""
-
-    function_name: str = "items"
-    memory_limit_in_mb: int = 256
-    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:items"
-    aws_request_id: str = '6f1a-"quoted"-request'
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 30_000
+# a request id that needs escaping in JSON, so both lines must escape it the same way
+CONTEXT = LambdaContext(function_name="items", memory_limit_in_mb=256, aws_request_id='6f1a-"quoted"-request')
 
 
 @pytest.fixture(autouse=True)
@@ -75,7 +66,7 @@ def _powertools_lines(payload: dict[str, Any], *, cold_start: bool, correlation_
         import aws_lambda_powertools.logging.logger as powertools_logger
 
         powertools_logger.is_cold_start = cold_start
-        handler({"headers": {"id": correlation_id}}, LambdaContext())
+        handler({"headers": {"id": correlation_id}}, CONTEXT)
     finally:
         logging.getLogger(logger.name).removeHandler(capture)
     values = {key: STATS[key] for key in ALWAYS_SENT}
@@ -99,7 +90,7 @@ def _without_timestamps(line: dict[str, Any]) -> dict[str, Any]:
 def test_the_line_is_what_powertools_logger_and_ephemeral_metrics_print(
     capsys: pytest.CaptureFixture[str], cold_start: bool, correlation_id: str | None
 ) -> None:
-    context = LambdaContext()
+    context = CONTEXT
     layer_logger().set_correlation_id(correlation_id)  # as inject_lambda_context(correlation_id_path=) would
     InvocationReporter(pool_mode="single").emit(STATS, cold_start=cold_start, context=context, invocation_ms=1.25)
     [printed] = capsys.readouterr().out.splitlines()
