@@ -89,7 +89,7 @@ class InvokeApi:
         )
         log_type = _enum(request.headers.get("x-amz-log-type", "None"), "logType", LOG_TYPES)
         _check_account(name)
-        self._pool.resolve(name)
+        function = self._pool.resolve(name)
         limit = MAX_EVENT_PAYLOAD if kind == "Event" else MAX_SYNC_PAYLOAD
         if request.too_large or len(request.body) > limit:
             raise RequestTooLargeError(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
@@ -98,10 +98,10 @@ class InvokeApi:
         if kind == "DryRun":
             return 204, b"", {}
         if kind == "Event":
-            self._pool.submit_event(name, payload)
+            self._pool.submit_event(function, payload)
             return 202, b"", {}
         result = await self._pool.invoke(
-            name,
+            function,
             payload,
             log_tail=log_type == "Tail",
             client_context=_client_context(request.headers.get("x-amz-client-context")),

@@ -77,14 +77,17 @@ class Pool:
     def specs(self) -> list[FunctionSpec]:
         return self._registry.specs()
 
-    def resolve(self, name: str) -> Function:
-        """The function called ``name``: logical id, physical name or ARN, with an optional ``:$LATEST``."""
-        return self._registry.resolve(name)
+    def resolve(self, name: str | Function) -> Function:
+        """The function called ``name``: logical id, physical name or ARN, with an optional ``:$LATEST``.
+
+        A ``Function`` already resolved (the Invoke API checks the name before the payload) is taken as it is.
+        """
+        return name if isinstance(name, Function) else self._registry.resolve(name)
 
     # --- invoking --------------------------------------------------------------------------------------------
 
     async def invoke(
-        self, name: str, payload: bytes, *, log_tail: bool = False, client_context: str | None = None
+        self, name: str | Function, payload: bytes, *, log_tail: bool = False, client_context: str | None = None
     ) -> InvokeResult:
         """Run one event; raises ResourceNotFoundError or TooManyRequestsError before anything runs."""
         fn = self.resolve(name)
@@ -282,10 +285,9 @@ class Pool:
 
     # --- asynchronous (Event) invocations ------------------------------------------------------------------------
 
-    def submit_event(self, name: str, payload: bytes) -> None:
+    def submit_event(self, name: str | Function, payload: bytes) -> None:
         """Queue an ``Event`` invocation; throttled ones wait and retry, as Lambda's async queue does."""
-        self.resolve(name)
-        self._events.submit(name, payload)
+        self._events.submit(self.resolve(name).spec.name, payload)
 
     def log_dir(self) -> Path:
         """Where each environment's stdout/stderr goes (``<environment id>.log``)."""
