@@ -144,15 +144,12 @@ class EmbeddedPostgres(PostgresServer):
             lock, deadline = self.data_dir / "postmaster.pid", time.monotonic() + START_TIMEOUT_S
             while lock.exists() and time.monotonic() < deadline:
                 time.sleep(0.05)
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
+        self._remove_root()
 
     def _start(self) -> EmbeddedPostgres:
         self._bin = (self._install_dir or install_dir_for(self._user)) / "bin"
         self._root = Path(tempfile.mkdtemp(prefix="serverless-sqlalchemy-pg-"))
         if self._user is not None and not world_can_execute(self._root.parent):
-            shutil.rmtree(self._root, ignore_errors=True)
-            self._root = None
             raise PostgresError(
                 f"the temp dir {tempfile.gettempdir()} is not reachable by {self._user.pw_name}, whom the server runs "
                 "as when we are root: set TMPDIR to a directory every user can enter (such as /tmp)"
@@ -196,9 +193,12 @@ class EmbeddedPostgres(PostgresServer):
         try:
             self.stop("immediate")
         finally:
-            if self._root is not None:
-                shutil.rmtree(self._root, ignore_errors=True)
-                self._root = None
+            self._remove_root()
+
+    def _remove_root(self) -> None:
+        if self._root is not None:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
 
     def __enter__(self) -> EmbeddedPostgres:
         return self.start()

@@ -26,8 +26,7 @@ import time
 from collections.abc import Callable
 
 from harness.bench import layer_work
-from harness.bench.layer_work import Closer
-from harness.kit.lambda_context import LambdaContext
+from harness.bench.layer_work import CONTEXT, Closer
 from lambda_db import Database, DatabaseConfig
 
 __all__ = ["measure_stages", "render_stages"]
@@ -41,7 +40,6 @@ def _stages(db: Database, pooled: Database, url: str) -> tuple[list[Stage], list
     """The read's stages and the write's (scope-level ones), in path order; and what closes their connections."""
     floor_read, _, floor_close = layer_work.raw_work(_Address(url))
     held_read, _, held_close = layer_work.held_connection_work(url)
-    context = LambdaContext(function_name="bench", aws_request_id="bench")
 
     def empty_read(database: Database) -> Callable[[], None]:
         def run() -> None:
@@ -64,13 +62,13 @@ def _stages(db: Database, pooled: Database, url: str) -> tuple[list[Stage], list
         ("SQLAlchemy Core execute on a held connection, over psycopg2's", lambda: held_read(0), 0),
         ("scope `db.read()`, its connection from the lease", empty_read(db), None),
         ("unit of work `db.run_read`", lambda: db.run_read(lambda conn: None), 2),
-        ("`@db.handler` (deadline, leak check, counters, the report line)", lambda: read_handler(0, context), 3),
+        ("`@db.handler` (deadline, leak check, counters, the report line)", lambda: read_handler(0, CONTEXT), 3),
         (COMPARED + "scope `db.read()` in `queue` mode (a pool checkout and return)", empty_read(pooled), None),
     ]
     write: list[Stage] = [
         ("scope `db.session()` (ORM session, commit with nothing to send), from the lease", empty_session(db), None),
         ("unit of work `db.run_transaction`", lambda: db.run_transaction(lambda session: None), 0),
-        ("`@db.handler`", lambda: write_handler(0, context), 1),
+        ("`@db.handler`", lambda: write_handler(0, CONTEXT), 1),
         (COMPARED + "scope `db.session()` in `queue` mode", empty_session(pooled), None),
     ]
     return read, write, [floor_close, held_close, pooled.dispose]

@@ -29,6 +29,7 @@ SELECT = select(ITEMS).where(ITEMS.c.id == bindparam("id"))
 SELECT_SQL = "SELECT items.id, items.name \nFROM items \nWHERE items.id = %(id)s"  # what SELECT compiles to
 INSERT = text("INSERT INTO writes (payload) VALUES (:payload)")
 INSERT_SQL = "INSERT INTO writes (payload) VALUES (%(payload)s)"
+CONTEXT = LambdaContext(function_name="bench", aws_request_id="bench")  # what each handler-run variant is given
 
 
 class Address(Protocol):
@@ -138,8 +139,7 @@ def layer_work(db: Database, *, through_handler: bool) -> tuple[Work, Work]:
 
     if through_handler:
         read_handler, write_handler = db.handler(read_unit), db.handler(write_unit)
-        context = LambdaContext(function_name="bench", aws_request_id="bench")
-        return (lambda i: read_handler(i, context)), (lambda i: write_handler(i, context))
+        return (lambda i: read_handler(i, CONTEXT)), (lambda i: write_handler(i, CONTEXT))
 
     def read_scope(i: int) -> None:
         with db.read() as conn:
