@@ -17,18 +17,24 @@ from __future__ import annotations
 
 from harness.emulator.errors import (
     EmulatorError,
+    EventSourceError,
     InvalidRequestContentError,
     RequestTooLargeError,
     ResourceNotFoundError,
     TemplateError,
     TooManyRequestsError,
 )
+from harness.emulator.event_sources import EventSourceOptions
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
+from harness.emulator.sqs_source import BatchOutcome
 
 __all__ = [
+    "BatchOutcome",
     "EmulatorError",
     "EnvironmentInfo",
+    "EventSourceError",
+    "EventSourceOptions",
     "FunctionSpec",
     "InvalidRequestContentError",
     "InvokeResult",
