@@ -16,6 +16,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,19 +80,24 @@ class MotoSqsServer:
         return self
 
     def stop(self) -> None:
-        process, self._process = self._process, None
+        """SIGTERM, then SIGKILL to the process group; the pid stays known until it has exited (atexit needs it)."""
+        process = self._process
         if process is None:
             return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGTERM)
         try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=3)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=3)
-        if process.stdout is not None:
-            process.stdout.close()
+            pass
+        finally:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=3)
+            if process.stdout is not None:
+                process.stdout.close()
+            self._process = None
 
 
 def create_queues(
@@ -122,10 +128,90 @@ def create_queues(
     return addresses
 
 
+_MUTATING = (
+    "create_queue",
+    "delete_queue",
+    "set_queue_attributes",
+    "get_queue_attributes",
+    "send_message",
+    "send_message_batch",
+    "delete_message",
+    "delete_message_batch",
+    "change_message_visibility",
+    "change_message_visibility_batch",
+    "purge_queue",
+)
+_LONG_POLL_STEP_S = 0.02
+
+
+def _fix_moto() -> None:
+    """Make moto's SQS safe under concurrent requests and linear in the queue's depth, with the same answers.
+
+    Lost messages: its threaded server runs requests at once, and DeleteMessage rebuilds the queue's message list
+    from a copy, so a message sent meanwhile vanished (3 of 2,000 in a ``queue_backlog`` run). Every operation on the
+    backend now holds one lock; a long poll waits outside it, receiving without waiting every few milliseconds.
+
+    Speed, measured with moto 5.2 in-process and 2,000 messages queued: a ReceiveMessage took 3.9 s, a
+    SendMessageBatch 0.4 s. Every received message recomputes all queue attributes (three scans of the queue) to read
+    its retention period, and each scan reads the clock per message through datetime arithmetic (about 10 us a
+    call). With the retention period read from the queue and the clock from ``time.time()`` (the same epoch seconds):
+    6 ms and 12 ms.
+    """
+    import functools
+    import threading
+
+    import moto.sqs.models as sqs_models
+
+    models: Any = sqs_models  # names it imports from moto.core.utils, replaced where the module looks them up
+    backend: Any = models.SQSBackend
+    lock = threading.RLock()
+    original_unix_time = models.unix_time
+
+    def unix_time(dt: Any = None) -> float:
+        return time.time() if dt is None else float(original_unix_time(dt))
+
+    def unix_time_millis(dt: Any = None) -> float:
+        return unix_time(dt) * 1000.0
+
+    def retained(self: Any, queue_name: str, message: Any) -> bool:
+        queue = self.get_queue(queue_name)
+        return bool(int(queue.message_retention_period) + message.sent_timestamp / 1000 > time.time())
+
+    def locked(method: Any) -> Any:
+        @functools.wraps(method)
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return method(*args, **kwargs)
+
+        return run
+
+    receive = backend.receive_message
+
+    def receive_message(
+        self: Any, queue_name: str, count: int, wait_seconds_timeout: int, visibility_timeout: int, *rest: Any
+    ) -> Any:
+        deadline = time.monotonic() + (wait_seconds_timeout or 0)
+        while True:
+            with lock:
+                messages = receive(self, queue_name, count, 0, visibility_timeout, *rest)
+            if messages or time.monotonic() >= deadline:
+                return messages
+            time.sleep(_LONG_POLL_STEP_S)
+
+    models.unix_time = unix_time
+    models.unix_time_millis = unix_time_millis
+    backend.is_message_valid_based_on_retention_period = retained
+    for name in _MUTATING:
+        setattr(backend, name, locked(getattr(backend, name)))
+    backend.receive_message = receive_message
+
+
 def _serve(host: str) -> None:
     """The child: moto's WSGI app on ``host``:0, quiet, port printed on stdout, until SIGTERM."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import make_server
+
+    _fix_moto()
 
     class QuietHandler(MotoRequestHandler):
         disable_nagle_algorithm = True
@@ -134,7 +220,8 @@ def _serve(host: str) -> None:
             pass
 
     server = make_server(host, 0, DomainDispatcherApplication(create_backend_app), True, request_handler=QuietHandler)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # At once: a graceful shutdown would join request threads still in a long poll, and nothing here needs saving.
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print(server.server_address[1], flush=True)
     server.serve_forever()
 
