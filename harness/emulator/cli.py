@@ -109,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
     except EventSourceError as exc:  # start() stopped everything it had started
         print(f"harness emulate: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # stopped while starting (moto takes a second): start() stopped what it had started
+        return 0
     header = [f"Invoke API   {lam.invoke_api_url}  (boto3: endpoint_url=...; environments: /_emulator/environments)"]
     if lam.http_api_url:
         header.append(f"HTTP API     {lam.http_api_url}")

@@ -115,8 +115,8 @@ class EventSources:
         from botocore.exceptions import BotoCoreError, ClientError
 
         if self.options.sqs_endpoint is None:
-            self._moto = MotoSqsServer(self._host).start()
-            self.endpoint_url = self._moto.url
+            self._moto = MotoSqsServer(self._host)  # kept before it starts, so stop() reaches a half-started one
+            self.endpoint_url = self._moto.start().url
         else:
             self.endpoint_url = self.options.sqs_endpoint
         assert self.endpoint_url is not None

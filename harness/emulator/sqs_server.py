@@ -71,8 +71,12 @@ class MotoSqsServer:
             start_new_session=True,
         )
         assert self._process.stdout is not None
-        ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT_S)
-        line = self._process.stdout.readline().decode().strip() if ready else ""
+        try:
+            ready, _, _ = select.select([self._process.stdout], [], [], START_TIMEOUT_S)
+            line = self._process.stdout.readline().decode().strip() if ready else ""
+        except BaseException:  # interrupted (Ctrl-C, SIGTERM) while it starts: it must not outlive us
+            self.stop()
+            raise
         if not line.isdigit():
             self.stop()
             raise EventSourceError(f"moto's SQS server did not start within {START_TIMEOUT_S:.0f} s")
