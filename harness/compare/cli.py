@@ -17,8 +17,15 @@ if TYPE_CHECKING:
 
 DESCRIPTION = "run the connection strategies side by side under concurrent Lambda load and write a report"
 
-DEFAULT_SCENARIOS = ("burst", "over_budget", "freeze_thaw", "scale_down", "ramp")
-QUICK = {"concurrency": (1, 4, 8), "invocations": 6, "over_budget_factor": 2.0, "ramp": (1, 2, 4)}
+DEFAULT_SCENARIOS = ("burst", "over_budget", "freeze_thaw", "scale_down", "ramp", "queue_backlog")
+QUICK = {
+    "concurrency": (1, 4, 8),
+    "invocations": 6,
+    "over_budget_factor": 2.0,
+    "ramp": (1, 2, 4),
+    "messages": 300,
+    "poison_messages": 6,
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,6 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=bounded(float, 0.2, 60.0, "--idle-ttl"),
         help="seconds before an idle environment is reclaimed in scale_down (default 2)",
     )
+    parser.add_argument(
+        "--messages",
+        type=bounded(int, 10, 100_000, "--messages"),
+        help="queue_backlog: messages enqueued at once, 1%% of them poison (default 2000)",
+    )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (template.yaml)")
     parser.add_argument("--output", type=Path, default=Path("reports"), help="reports go to OUTPUT/<timestamp>/")
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI and a first look")
@@ -90,6 +102,8 @@ def options_from_args(args: argparse.Namespace) -> CompareOptions:
         sizes["idle_timeout_s"] = args.idle_timeout
     if args.idle_ttl is not None:
         sizes["idle_ttl_s"] = args.idle_ttl
+    if args.messages is not None:
+        sizes["messages"], sizes["poison_messages"] = args.messages, max(1, args.messages // 100)
     return CompareOptions(
         scenarios=tuple(dict.fromkeys(args.scenarios or DEFAULT_SCENARIOS)),
         strategies=tuple(dict.fromkeys(args.strategies or strategy_names())),

@@ -28,6 +28,8 @@ class CompareOptions:
     idle_ttl_s: float = 2.0
     ramp: tuple[int, ...] = (1, 2, 4, 8, 16)
     read_ratio: float = 0.8
+    messages: int = 2000  # queue_backlog: messages enqueued at once, poison_messages of them poison
+    poison_messages: int = 20
     template: Path = Path("template.yaml")
     output_dir: Path = Path("reports")
 

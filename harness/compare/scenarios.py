@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from harness.compare.options import CompareOptions
+from harness.compare.queue_backlog import queue_backlog
 from harness.compare.stand import Stand
 from harness.compare.strategies import Strategy
 from harness.kit.lab import Lab, ServerProfile
@@ -161,4 +162,5 @@ SCENARIOS: dict[str, Scenario] = {
     "freeze_thaw": freeze_thaw,
     "scale_down": scale_down,
     "ramp": ramp,
+    "queue_backlog": queue_backlog,
 }

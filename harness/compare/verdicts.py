@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from harness.compare.queue_verdict import queue_backlog_verdict
 from harness.compare.summary import RunSummary, summarize
 from harness.kit.records import Report
 
@@ -110,8 +111,12 @@ _VERDICTS = {
 
 
 def compute_verdicts(report: Report) -> dict[str, str]:
-    return {
+    verdicts = {
         scenario: _VERDICTS[scenario](rows)
         for scenario, rows in _by_scenario(report).items()
         if scenario in _VERDICTS and rows
     }
+    backlog = [run for run in report.runs if run.scenario == "queue_backlog"]
+    if backlog:  # its figures live in the runs' parameters, not in the summaries
+        verdicts["queue_backlog"] = queue_backlog_verdict(backlog)
+    return verdicts

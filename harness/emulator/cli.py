@@ -15,7 +15,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from harness.emulator.errors import TemplateError
+from harness.emulator.errors import EventSourceError, TemplateError
+from harness.emulator.event_source_cli import add_event_source_arguments, event_source_options
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.template import load_template, parse_parameter_overrides
 from harness.emulator.view import LiveView, render_environments
@@ -55,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-environments", type=_positive(int), default=1000, help="emulator-wide concurrency limit")
     parser.add_argument("--no-freeze", action="store_true", help="leave idle environments running (no SIGSTOP)")
     parser.add_argument("--no-view", action="store_true", help="no live table, even on a terminal")
+    add_event_source_arguments(parser)
 
 
 def _env_vars(path: Path | None) -> dict[str, Any]:
@@ -94,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         serve=True,
         port=args.port,
         api_port=args.api_port,
+        event_sources=loaded.event_sources,
+        event_source_options=event_source_options(args),
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -102,12 +106,19 @@ def run(args: argparse.Namespace) -> int:
         lam.stop()
         print(f"harness emulate: cannot listen ({exc.strerror}): pick other --port/--api-port", file=sys.stderr)
         return 2
+    except EventSourceError as exc:  # start() stopped everything it had started
+        print(f"harness emulate: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # stopped while starting (moto takes a second): start() stopped what it had started
+        return 0
     header = [f"Invoke API   {lam.invoke_api_url}  (boto3: endpoint_url=...; environments: /_emulator/environments)"]
     if lam.http_api_url:
         header.append(f"HTTP API     {lam.http_api_url}")
         header += [f"  {route.method:6} {route.path}  -> {route.function}" for route in loaded.routes]
     header.append("functions    " + ", ".join(spec.name for spec in loaded.functions))
     header.append(f"logs         {lam.pool.log_dir()}/<environment>.log (removed on exit)")
+    sources = lam.describe_event_sources()
+    header += ["event sources", *sources] if sources else []
     header += [f"skipped      {why}" for why in loaded.skipped]
     header += [f"note         {note}" for note in loaded.notes]
     try:

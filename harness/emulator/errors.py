@@ -9,6 +9,7 @@ from __future__ import annotations
 __all__ = [
     "AccessDeniedError",
     "EmulatorError",
+    "EventSourceError",
     "InvalidRequestContentError",
     "RequestTooLargeError",
     "ResourceNotFoundError",
@@ -31,6 +32,13 @@ class EmulatorError(Exception):
 
 class TemplateError(EmulatorError):
     """The SAM template (or an override) cannot be turned into functions; the message names what and where."""
+
+    status = 400
+    error_type = "InvalidParameterValueException"
+
+
+class EventSourceError(EmulatorError):
+    """An event source cannot run: its queue endpoint does not answer, a queue it names does not exist."""
 
     status = 400
     error_type = "InvalidParameterValueException"

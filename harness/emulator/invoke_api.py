@@ -4,7 +4,8 @@
 ``Event`` (202, run in the background) or ``DryRun`` (204); ``X-Amz-Log-Type: Tail`` returns the log tail in
 ``X-Amz-Log-Result``; a function error sets ``X-Amz-Function-Error: Unhandled``. Errors carry Lambda's
 ``x-amzn-ErrorType`` header and JSON body, which botocore turns into ``client.exceptions.<Type>``.
-``GET /_emulator/environments`` lists the environments as JSON (the live view's data).
+``GET /_emulator/environments`` is the live view's data as JSON: ``{"environments": [...], "event_sources": {"sqs":
+[per mapping figures], "schedules": [...]}}``.
 
 Refused as Lambda refuses them (Invoke in the Lambda API reference: ``InvocationType`` is one of ``Event``,
 ``RequestResponse``, ``DryRun`` and ``LogType`` one of ``None``, ``Tail``; a value outside a service model's enum is
@@ -21,6 +22,8 @@ import binascii
 import json
 import logging
 import uuid
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import unquote
 
 from harness.emulator.errors import (
@@ -47,13 +50,15 @@ _log = logging.getLogger(__name__)
 class InvokeApi:
     """Routes Invoke API requests to the pool; one instance per server."""
 
-    def __init__(self, pool: Pool) -> None:
+    def __init__(self, pool: Pool, event_sources: Callable[[], dict[str, Any]] | None = None) -> None:
         self._pool = pool
+        self._event_sources = event_sources or (lambda: {"sqs": [], "schedules": []})
         self._tasks: set[asyncio.Task[None]] = set()
 
     def handle(self, request: HttpRequest, conn: HttpConnection) -> None:
         if request.method == "GET" and request.path == "/_emulator/environments":
-            body = json.dumps([info.as_dict() for info in self._pool.environments()]).encode()
+            environments = [info.as_dict() for info in self._pool.environments()]
+            body = json.dumps({"environments": environments, "event_sources": self._event_sources()}).encode()
             conn.respond(200, body, {"Content-Type": "application/json"})
             return
         if request.method != "POST" or not (request.path.startswith(_PREFIX) and request.path.endswith(_SUFFIX)):
@@ -177,5 +182,8 @@ def _client_context(header: str | None) -> str | None:
     return decoded
 
 
-async def serve_invoke_api(pool: Pool, host: str, port: int) -> asyncio.Server:
-    return await serve(InvokeApi(pool).handle, host, port, max_body=MAX_SYNC_PAYLOAD, client_limits=True)
+async def serve_invoke_api(
+    pool: Pool, host: str, port: int, *, event_sources: Callable[[], dict[str, Any]] | None = None
+) -> asyncio.Server:
+    handle = InvokeApi(pool, event_sources).handle
+    return await serve(handle, host, port, max_body=MAX_SYNC_PAYLOAD, client_limits=True)

@@ -29,6 +29,8 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from harness.emulator.errors import InvalidRequestContentError, RequestTooLargeError, TooManyRequestsError
+from harness.emulator.event_source_specs import EventSourceSpecs
+from harness.emulator.event_sources import EventSourceOptions, EventSources
 from harness.emulator.pool import MAX_SYNC_PAYLOAD, Pool
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
 
@@ -64,6 +66,9 @@ class LocalLambda:
         After a failed ``Event`` invocation, wait this long and retry, once per entry (Lambda: about 1 and 2 min).
     serve
         Also serve the Invoke API on ``port`` and the API Gateway routes on ``api_port`` (0: any free port).
+    event_sources, event_source_options
+        The template's queues, SQS mappings and schedules, run only when ``event_source_options`` is given
+        (see :mod:`harness.emulator.event_sources`).
     """
 
     def __init__(
@@ -81,6 +86,8 @@ class LocalLambda:
         serve: bool = False,
         port: int = 0,
         api_port: int = 0,
+        event_sources: EventSourceSpecs | None = None,
+        event_source_options: EventSourceOptions | None = None,
     ) -> None:
         self.pool = Pool(
             host=host,
@@ -101,6 +108,18 @@ class LocalLambda:
         self._loop: asyncio.AbstractEventLoop | None = None  # created by start(), so an unstarted one holds nothing
         self._thread: threading.Thread | None = None
         self._stopped = False
+        self._sources = (
+            EventSources(
+                event_sources or EventSourceSpecs(),
+                event_source_options,
+                invoke=self._invoke_bytes,
+                submit_event=self._submit_bytes,
+                region=region,
+                host=host,
+            )
+            if event_source_options is not None
+            else None
+        )
 
     @classmethod
     def from_template(
@@ -118,7 +137,7 @@ class LocalLambda:
             Path(template), parameter_overrides=parameter_overrides, env_vars=env_vars, region=options.get("region")
         )
         options["region"] = loaded.region
-        return cls(loaded.functions, routes=loaded.routes, **options)
+        return cls(loaded.functions, routes=loaded.routes, event_sources=loaded.event_sources, **options)
 
     # --- lifecycle -------------------------------------------------------------------------------------------
 
@@ -131,13 +150,19 @@ class LocalLambda:
         _LIVE.add(self)
         if self._serve:
             self._call(self._start_servers())
+        if self._sources is not None:
+            try:
+                self._sources.start()
+            except BaseException:
+                self.stop()
+                raise
         return self
 
     async def _start_servers(self) -> None:
         from harness.emulator.http_api import serve_http_api
         from harness.emulator.invoke_api import serve_invoke_api
 
-        invoke = await serve_invoke_api(self.pool, self._host, self._port)
+        invoke = await serve_invoke_api(self.pool, self._host, self._port, event_sources=self.event_source_stats)
         self._servers.append(invoke)
         self.invoke_api_url = f"http://{self._host}:{invoke.sockets[0].getsockname()[1]}"
         if self.routes:
@@ -151,6 +176,8 @@ class LocalLambda:
             return
         self._stopped = True
         try:
+            if self._sources is not None:
+                self._sources.stop()  # no new batch or schedule while the environments go
             self._call(self._shutdown())
         finally:
             self._kill_processes()
@@ -171,6 +198,8 @@ class LocalLambda:
             with contextlib.suppress(RuntimeError):
                 pids = self.pool.pids()
                 break
+        if self._sources is not None and self._sources.pid:
+            pids.append(self._sources.pid)
         for pid in pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
@@ -233,6 +262,39 @@ class LocalLambda:
         """Invoke asynchronously (Event): queued, run in the background, retried while throttled and on errors."""
         body = json.dumps({} if event is None else event).encode()
         self._call(self._on_loop(self.pool.submit_event, function, body))
+
+    def _invoke_bytes(self, function: str, payload: bytes) -> InvokeResult:
+        return self.invoke(function, payload=payload)
+
+    def _submit_bytes(self, function: str, payload: bytes) -> None:
+        self._call(self._on_loop(self.pool.submit_event, function, payload))
+
+    @property
+    def sqs_endpoint_url(self) -> str | None:
+        """The SQS API the event sources use (moto's, started here, unless one was named); None without SQS."""
+        return self._sources.endpoint_url if self._sources is not None else None
+
+    def sqs_client(self) -> Any:
+        """A boto3 SQS client for :attr:`sqs_endpoint_url` (dummy credentials unless the environment has some)."""
+        from harness.emulator.sqs_server import sqs_client
+
+        if self.sqs_endpoint_url is None:
+            raise RuntimeError("no SQS API: the event sources run no SQS mapping")
+        return sqs_client(self.sqs_endpoint_url, self.pool.region)
+
+    def queue_url(self, logical_id: str) -> str:
+        """The URL of a template queue (KeyError when the event sources did not create it)."""
+        if self._sources is None:
+            raise KeyError(f"no queue {logical_id!r}: event sources are not running")
+        return self._sources.queue_url(logical_id)
+
+    def event_source_stats(self) -> dict[str, list[dict[str, Any]]]:
+        """Per SQS mapping (received, in flight, succeeded, retried, sent to the DLQ, ...) and per schedule."""
+        return self._sources.stats() if self._sources is not None else {"sqs": [], "schedules": []}
+
+    def describe_event_sources(self) -> list[str]:
+        """One line per event source that runs (or is declared and does not), for a start-up header."""
+        return self._sources.describe() if self._sources is not None else []
 
     def set_reserved_concurrency(self, function: str, reserved: int | None) -> None:
         """Change a function's ``ReservedConcurrentExecutions`` (None: share the emulator-wide limit)."""

@@ -6,8 +6,9 @@ prepended, as SAM does), and for each ``AWS::Serverless::Function``: ``CodeUri``
 ``Timeout``, ``MemorySize``, ``ReservedConcurrentExecutions``, ``Environment.Variables``, ``LoggingConfig``,
 ``Layers`` (a ``Ref`` to an ``AWS::Serverless::LayerVersion`` becomes its ``ContentUri``), ``FunctionName`` and
 ``HttpApi``/``Api`` events. A parameter with no Default and no override is empty (noted), as a local run needs no
-secret ARN or subnets. Other event sources (``Schedule``, ``SQS``, ...) are accepted and not run: nothing polls a
-queue or fires a schedule here, so invoke those functions yourself (each one is noted).
+secret ARN or subnets. ``SQS``, ``Schedule`` and ``ScheduleV2`` events and the ``AWS::SQS::Queue`` resources become
+:class:`~harness.emulator.event_source_specs.EventSourceSpecs` (run when the emulator is given event source
+options); other event sources are accepted and not run (each one is noted).
 ``--env-vars`` (SAM's JSON: ``{"Parameters": {...}, "<LogicalId>": {...}}``) is applied last; unlike SAM, a variable
 the template does not declare is added rather than ignored, so the lab can pass settings the template leaves out.
 """
@@ -23,6 +24,7 @@ from typing import Any, Literal
 
 from harness.emulator.cfn_yaml import load_cfn_yaml
 from harness.emulator.errors import TemplateError
+from harness.emulator.event_source_specs import EventSourceSpecs, read_event_sources, read_queues
 from harness.emulator.intrinsics import Resolver
 from harness.emulator.lambda_env import ACCOUNT_ID
 from harness.emulator.spec import DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_S, FunctionSpec, Route
@@ -31,7 +33,8 @@ __all__ = ["LoadedTemplate", "load_template", "parse_parameter_overrides"]
 
 FUNCTION = "AWS::Serverless::Function"
 LAYER = "AWS::Serverless::LayerVersion"
-ROUTE_EVENTS = ("HttpApi", "Api")  # the only event sources the emulator serves
+ROUTE_EVENTS = ("HttpApi", "Api")
+SERVED_EVENTS = (*ROUTE_EVENTS, "SQS", "Schedule", "ScheduleV2")  # the event sources the emulator runs
 
 
 @dataclass
@@ -41,6 +44,7 @@ class LoadedTemplate:
     region: str
     skipped: list[str] = field(default_factory=list)  # functions the emulator cannot run, with why
     notes: list[str] = field(default_factory=list)  # what was filled in or left out, for the user to know
+    event_sources: EventSourceSpecs = field(default_factory=EventSourceSpecs)
 
 
 def parse_parameter_overrides(items: list[str]) -> dict[str, str]:
@@ -156,6 +160,12 @@ def load_template(
     base = path.resolve().parent
     loaded = LoadedTemplate([], [], region)
     loaded.notes += [f"parameter {name} has no Default and no override: empty here" for name in missing]
+    live = {
+        logical_id: resource
+        for logical_id, resource in resources.items()
+        if not isinstance(resource, dict) or "Condition" not in resource or resolver.condition(resource["Condition"])
+    }
+    loaded.event_sources.queues = read_queues(live, resolver.resolve)
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") != FUNCTION:
             continue
@@ -196,6 +206,9 @@ def load_template(
         loaded.functions.append(spec)
         loaded.routes.extend(_routes(logical_id, props.get("Events") or {}))
         loaded.notes += _unserved_events(logical_id, props.get("Events") or {})
+        sources = read_event_sources(logical_id, props.get("Events") or {}, loaded.event_sources.queues)
+        loaded.event_sources.mappings += sources.mappings
+        loaded.event_sources.schedules += sources.schedules
     return loaded
 
 
@@ -217,7 +230,7 @@ def _unserved_events(logical_id: str, events: Mapping[str, Any]) -> list[str]:
     return [
         f"{logical_id}: {event.get('Type')} event {name} is not run here (invoke the function to run it)"
         for name, event in events.items()
-        if event.get("Type") not in ROUTE_EVENTS
+        if event.get("Type") not in SERVED_EVENTS
     ]
 
 

@@ -34,7 +34,7 @@ def test_emulate_serves_invoke_and_http_apis_and_stops_cleanly_on_sigterm():
         with urllib.request.urlopen(request) as response:
             echoed = json.loads(response.read())
         with urllib.request.urlopen(f"{invoke_url}/_emulator/environments") as response:
-            pids = [env["pid"] for env in json.loads(response.read())]
+            pids = [env["pid"] for env in json.loads(response.read())["environments"]]
     finally:
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)

@@ -119,7 +119,7 @@ def test_environments_route_lists_them_as_json(client, served):
     client.invoke(FunctionName="Echo")
 
     with urllib.request.urlopen(f"{served.invoke_api_url}/_emulator/environments") as response:
-        listed = json.loads(response.read())
+        listed = json.loads(response.read())["environments"]
 
     assert [(env["function"], env["invocations"]) for env in listed] == [("Echo", 1)]
     assert listed[0]["state"] in ("idle", "frozen")

@@ -116,7 +116,7 @@ def test_parameter_without_default_is_empty_and_noted_unless_overridden(tmp_path
     assert load_template(template, parameter_overrides={"Url": "x"}).notes == []
 
 
-def test_a_schedule_or_queue_event_is_accepted_and_noted_as_not_run(tmp_path):
+def test_schedule_and_queue_events_become_event_sources_and_others_are_noted_as_not_run(tmp_path):
     (tmp_path / "code").mkdir()
     template = tmp_path / "template.yaml"
     template.write_text(
@@ -129,16 +129,16 @@ def test_a_schedule_or_queue_event_is_accepted_and_noted_as_not_run(tmp_path):
         "      Events:\n"
         "        Hourly: {Type: Schedule, Properties: {Schedule: rate(1 hour)}}\n"
         "        Queue: {Type: SQS, Properties: {Queue: arn:aws:sqs:us-east-1:123456789012:q}}\n"
+        "        Upload: {Type: S3, Properties: {Bucket: b, Events: s3:ObjectCreated:*}}\n"
     )
 
     loaded = load_template(template)
 
     assert [spec.name for spec in loaded.functions] == ["JanitorFunction"]
     assert loaded.routes == []
-    assert loaded.notes == [
-        "JanitorFunction: Schedule event Hourly is not run here (invoke the function to run it)",
-        "JanitorFunction: SQS event Queue is not run here (invoke the function to run it)",
-    ]
+    assert [(s.function, s.expression) for s in loaded.event_sources.schedules] == [("JanitorFunction", "rate(1 hour)")]
+    assert [m.queue for m in loaded.event_sources.mappings] == ["arn:aws:sqs:us-east-1:123456789012:q"]
+    assert loaded.notes == ["JanitorFunction: S3 event Upload is not run here (invoke the function to run it)"]
 
 
 def test_parameter_overrides_accept_both_sam_forms():
