@@ -11,10 +11,7 @@ import re
 from pathlib import Path
 
 from harness.compare.workload_spec import SpecError, WorkloadSpec
-from harness.emulator.cfn_yaml import load_cfn_yaml
-from harness.emulator.errors import TemplateError
-from harness.emulator.spec import FunctionSpec
-from harness.emulator.template import load_template
+from harness.emulator import FunctionSpec, TemplateError, load_cfn_yaml, load_template
 from harness.kit.lab import LOCAL_PARAMETERS
 
 __all__ = ["check_functions", "local_parameters"]
@@ -25,7 +22,10 @@ _IMPORTS_LAYER = re.compile(rf"^\s*(?:from|import)\s+{LAYER_PACKAGE}\b", re.MULT
 
 def local_parameters(template: Path) -> dict[str, str]:
     """The lab's stand-ins for deployment-only parameters, for those the template declares (others are refused)."""
-    document = load_cfn_yaml(template)
+    try:
+        document = load_cfn_yaml(template)
+    except Exception:  # noqa: BLE001 - yaml raises many types; load_template then names the problem to the user
+        return {}
     declared = (document.get("Parameters") or {}) if isinstance(document, dict) else {}
     return {name: value for name, value in LOCAL_PARAMETERS.items() if name in declared}
 

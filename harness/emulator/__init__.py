@@ -15,6 +15,7 @@ Example
 
 from __future__ import annotations
 
+from harness.emulator.cfn_yaml import load_cfn_yaml
 from harness.emulator.errors import (
     EmulatorError,
     InvalidRequestContentError,
@@ -25,6 +26,7 @@ from harness.emulator.errors import (
 )
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
+from harness.emulator.template import LoadedTemplate, load_template
 
 __all__ = [
     "EmulatorError",
@@ -32,10 +34,13 @@ __all__ = [
     "FunctionSpec",
     "InvalidRequestContentError",
     "InvokeResult",
+    "LoadedTemplate",
     "LocalLambda",
     "RequestTooLargeError",
     "ResourceNotFoundError",
     "Route",
     "TemplateError",
     "TooManyRequestsError",
+    "load_cfn_yaml",
+    "load_template",
 ]
