@@ -106,6 +106,7 @@ def events(tmp_path: Path) -> Path:
         ({"--event": "{visit}:-1"}, "WEIGHT must be greater than 0"),
         ({"--event": "{tmp}/no_rows.json"}, "--event: {{row:nosuch.page}} cannot be filled"),
         ({"--setup": "NopeFunction"}, "--setup: NopeFunction is not a function of"),
+        ({"--setup": "VisitsFunction"}, "--setup: VisitsFunction failed: HTTP 400: page must be a whole number"),
         ({"--setup-sql": "{tmp}/broken.sql"}, "--setup-sql: "),
     ],
 )
