@@ -70,7 +70,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "what every scenario and strategy runs (default: the items function, 4 reads of a seeded row per create; "
         "placeholders in events: {{unique}}, {{int:LO:HI}}, {{row:TABLE.COLUMN}})",
     )
-    workload.add_argument("--function", help="the template's function to compare (it must use the lambda_db layer)")
+    workload.add_argument(
+        "--function",
+        metavar="NAME",
+        help="the template's function to compare (it must use the lambda_db layer); with --target, its name there",
+    )
     workload.add_argument(
         "--event",
         action="append",
