@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from harness.cli_types import bounded, count_list
 from harness.compare.scenarios import SCENARIOS, CompareOptions
 from harness.compare.strategies import strategy_names
+from harness.compare.workload_spec import SpecError, WorkloadSpec, parse_event, parse_setup, parse_setup_sql
 
 if TYPE_CHECKING:
     from harness.kit.records import Report
@@ -34,7 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         choices=sorted(SCENARIOS),
         dest="scenarios",
-        help=f"scenario to run (repeatable; default: {', '.join(DEFAULT_SCENARIOS)})",
+        help=f"scenario to run (repeatable; default: {', '.join(DEFAULT_SCENARIOS)}; with --function all but "
+        "queue_backlog, which drains the template's IngestFunction queue)",
     )
     parser.add_argument(
         "--strategy",
@@ -76,6 +78,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="queue_backlog: messages enqueued at once, 1%% of them poison (default 2000)",
     )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (template.yaml)")
+    workload = parser.add_argument_group(
+        "your function",
+        "what every scenario and strategy runs (default: the items function, 4 reads of a seeded row per create; "
+        "placeholders in events: {{unique}}, {{int:LO:HI}}, {{row:TABLE.COLUMN}})",
+    )
+    workload.add_argument(
+        "--function",
+        metavar="NAME",
+        help="the template's function to compare (it must use the lambda_db layer); with --target, its name there",
+    )
+    workload.add_argument(
+        "--event",
+        action="append",
+        dest="events",
+        metavar="FILE[:WEIGHT]",
+        help="an event the function is sent, WEIGHT its share (default 1); repeatable, at least one with --function",
+    )
+    workload.add_argument(
+        "--setup",
+        action="append",
+        metavar="FUNCTION[:EVENT]",
+        help="invoke FUNCTION (with the JSON in EVENT, else {}) once per fresh database before traffic; repeatable",
+    )
+    workload.add_argument(
+        "--setup-sql",
+        action="append",
+        metavar="FILE",
+        help="SQL run as the function's role once per fresh database, after --setup; repeatable",
+    )
     parser.add_argument("--output", type=Path, default=Path("reports"), help="reports go to OUTPUT/<timestamp>/")
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI and a first look")
     remote = parser.add_argument_group(
@@ -86,13 +117,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="URL|aws",
         help="Invoke API endpoint (sam local start-lambda, harness emulate), or 'aws' for the deployed stack",
     )
-    remote.add_argument("--function", default="ItemsFunction", help="function name at the target (a stack output)")
     remote.add_argument("--database-url", help="the target's database, for the monitor (required with --target)")
     remote.add_argument("--region", default="us-east-1", help="AWS region of the target")
     remote.add_argument("--label", default="target", help="the row name in the report (e.g. the stack's PoolMode)")
 
 
-def options_from_args(args: argparse.Namespace) -> CompareOptions:
+def workload_from_args(args: argparse.Namespace) -> WorkloadSpec | None:
+    """The spec the options describe (None: the default items workload); SpecError names a bad option."""
+    if args.function is None:
+        given = [
+            flag
+            for flag, value in (("--event", args.events), ("--setup", args.setup), ("--setup-sql", args.setup_sql))
+            if value
+        ]
+        if given:
+            raise SpecError(given[0], "needs --function NAME (the function the events are sent to)")
+        return None
+    return WorkloadSpec(
+        function=args.function,
+        events=tuple(parse_event(text) for text in args.events or ()),
+        setup=tuple(parse_setup(text) for text in args.setup or ()),
+        setup_sql=tuple(parse_setup_sql(text) for text in args.setup_sql or ()),
+    )
+
+
+def _default_scenarios(workload: WorkloadSpec | None) -> tuple[str, ...]:
+    """Every scenario for the default workload; for one's own function, all but ``queue_backlog``, which drains the
+    template's ``IngestFunction`` queue whatever ``--function`` names (ask for it with ``--scenario``)."""
+    if workload is None:
+        return DEFAULT_SCENARIOS
+    return tuple(name for name in DEFAULT_SCENARIOS if name != "queue_backlog")
+
+
+def options_from_args(args: argparse.Namespace, workload: WorkloadSpec | None = None) -> CompareOptions:
     sizes = dict(QUICK) if args.quick else {}
     for name in ("concurrency", "invocations", "over_budget_factor", "ramp", "max_connections"):
         value = getattr(args, name)
@@ -105,10 +162,11 @@ def options_from_args(args: argparse.Namespace) -> CompareOptions:
     if args.messages is not None:
         sizes["messages"], sizes["poison_messages"] = args.messages, max(1, args.messages // 100)
     return CompareOptions(
-        scenarios=tuple(dict.fromkeys(args.scenarios or DEFAULT_SCENARIOS)),
+        scenarios=tuple(dict.fromkeys(args.scenarios or _default_scenarios(workload))),
         strategies=tuple(dict.fromkeys(args.strategies or strategy_names())),
         template=args.template,
         output_dir=args.output,
+        workload=workload,
         **sizes,  # type: ignore[arg-type]
     )
 
@@ -147,7 +205,7 @@ def _run_remote(args: argparse.Namespace, options: CompareOptions) -> int:
     try:
         run_remote(
             endpoint_url=None if args.target == "aws" else args.target,
-            function=args.function,
+            spec=options.spec,
             database_url=args.database_url,
             region=args.region,
             label=args.label,
@@ -158,7 +216,7 @@ def _run_remote(args: argparse.Namespace, options: CompareOptions) -> int:
             report=report,
         )
     except (BotoCoreError, ClientError) as exc:  # unreachable endpoint, no credentials, unknown function
-        print(f"harness compare: --target {args.target} --function {args.function}: {exc}", file=sys.stderr)
+        print(f"harness compare: --target {args.target} --function {options.spec.function}: {exc}", file=sys.stderr)
         return 2
     except psycopg2.OperationalError as exc:  # libpq names host and port, never the password
         print(f"harness compare: --database-url: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
@@ -180,6 +238,8 @@ def _write(report: Report, options: CompareOptions) -> int:
     print()
     for line in verdict_lines(report, colour=colour):
         print(line)
+    for rule in report.parameters.get("success_rule") or []:
+        print(f"success judged by {rule}")
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0
 
@@ -188,15 +248,22 @@ def run(args: argparse.Namespace) -> int:
     if args.output.exists() and not args.output.is_dir():  # found now, not after minutes of measuring
         print(f"harness compare: --output {args.output} is a file; give a directory for the reports", file=sys.stderr)
         return 2
-    options = options_from_args(args)
-    if args.target:
-        return _run_remote(args, options)
-    if not args.template.is_file():
-        print(
-            f"harness compare: --template {args.template} does not exist (run from the repository root)",
-            file=sys.stderr,
-        )
-        return 2
-    from harness.compare.runner import run_compare
+    try:
+        options = options_from_args(args, workload_from_args(args))
+        if args.target:
+            options.spec  # noqa: B018 - parsed now: a missing default event file is named before the target is called
+            return _run_remote(args, options)
+        if not args.template.is_file():
+            print(
+                f"harness compare: --template {args.template} does not exist (run from the repository root)",
+                file=sys.stderr,
+            )
+            return 2
+        from harness.compare.runner import run_compare
+        from harness.compare.target_function import check_functions
 
-    return _write(run_compare(options), options)
+        check_functions(args.template, options.spec)
+        return _write(run_compare(options), options)
+    except SpecError as exc:  # a bad --function/--event/--setup, found before the run or by its setup
+        print(f"harness compare: {exc}", file=sys.stderr)
+        return 2

@@ -10,7 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from harness.kit.outcomes import Invoker, classify_error, record_from_result
+from harness.compare.judge import Judge
+from harness.kit.outcomes import Invoker, classify_error
 from harness.kit.records import RequestRecord
 from harness.kit.workload import Workload
 
@@ -27,11 +28,14 @@ def drive(
     t0: float | None = None,
     pause_s: float = 0.0,
     on_request: Callable[[RequestRecord], None] | None = None,
+    judge: Judge | None = None,
 ) -> list[RequestRecord]:
     """Run ``clients`` concurrent callers, ``invocations`` each; returns every request's record.
 
-    ``pause_s`` is a think time between one client's requests (0: back to back).
+    ``pause_s`` is a think time between one client's requests (0: back to back). ``judge`` decides what an answer
+    means and counts the rules it used (a fresh one when None).
     """
+    judging = judge or Judge()
     if clients < 1 or invocations < 1:
         raise ValueError(f"clients and invocations must be at least 1, got {clients} and {invocations}")
     start = t0 if t0 is not None else time.monotonic()
@@ -46,7 +50,7 @@ def drive(
             began = time.monotonic()
             try:
                 result = invoke(function, event)
-                record = record_from_result(
+                record = judging.record(
                     result, client=client, started_s=began - start, latency_ms=(time.monotonic() - began) * 1000
                 )
             except Exception as exc:  # noqa: BLE001 - a client records any failure and goes on, like a real caller

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.compare.workload_spec import WorkloadSpec, default_spec
+
 __all__ = ["MONITOR_CONNECTIONS", "SUPERUSER_RESERVED", "CompareOptions"]
 
 SUPERUSER_RESERVED = 3  # Postgres' superuser_reserved_connections default: slots the application never gets
@@ -27,11 +29,16 @@ class CompareOptions:
     idle_timeout_s: float = 1.0
     idle_ttl_s: float = 2.0
     ramp: tuple[int, ...] = (1, 2, 4, 8, 16)
-    read_ratio: float = 0.8
     messages: int = 2000  # queue_backlog: messages enqueued at once, poison_messages of them poison
     poison_messages: int = 20
     template: Path = Path("template.yaml")
     output_dir: Path = Path("reports")
+    workload: WorkloadSpec | None = None  # None: the template's items function with its own events (make compare)
+
+    @property
+    def spec(self) -> WorkloadSpec:
+        """The function and events to run: the one given, else the default items workload next to the template."""
+        return self.workload or default_spec(self.template.parent)
 
     @property
     def app_slots(self) -> int:
@@ -44,7 +51,8 @@ class CompareOptions:
         return self.app_slots - MONITOR_CONNECTIONS
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            name: (str(value) if isinstance(value, Path) else value)
-            for name, value in ((f, getattr(self, f)) for f in self.__dataclass_fields__)
-        }
+        def plain(value: Any) -> Any:
+            return str(value) if isinstance(value, Path) else value
+
+        values = {name: plain(getattr(self, name)) for name in self.__dataclass_fields__ if name != "workload"}
+        return {**values, "workload": self.spec.as_dict()}

@@ -21,7 +21,7 @@ from harness.compare.options import CompareOptions
 from harness.compare.progress import Progress
 from harness.compare.strategies import Strategy
 from harness.emulator import BatchOutcome, EventSourceOptions, LocalLambda
-from harness.kit.lab import LOCAL_PARAMETERS, Lab, ServerProfile
+from harness.kit.lab import LOCAL_PARAMETERS, Lab, ServerProfile, migrate
 from harness.kit.monitor import ConnectionMonitor
 from harness.kit.outcomes import classify_error
 from harness.kit.records import RequestRecord, RunRecord
@@ -128,6 +128,7 @@ def queue_backlog(ctx: Context, strategy: Strategy) -> list[RunRecord]:
     options = ctx.options
     good, poison = options.messages - options.poison_messages, options.poison_messages
     deployment = ctx.lab.deploy(strategy, PROFILE)
+    migrate(deployment.direct_url)  # a fresh database is empty: IngestFunction writes to the application's tables
     (env,) = ctx.lab.function_env(strategy, deployment).values()
     batches = _Batches()
     lam = LocalLambda.from_template(

@@ -18,9 +18,12 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from harness.compare.db_setup import prepare_database
+from harness.compare.judge import Judge
 from harness.compare.stand import measure_step
+from harness.compare.workload_spec import WorkloadSpec
 from harness.kit.records import Report
-from harness.kit.workload import Workload, seed_items
+from harness.kit.workload import Workload
 from harness.postgres import ExternalPostgres
 
 __all__ = ["REMOTE_SCENARIOS", "RemoteTarget", "run_remote"]
@@ -80,7 +83,7 @@ class RemoteTarget:
 def run_remote(
     *,
     endpoint_url: str | None,
-    function: str,
+    spec: WorkloadSpec,
     database_url: str,
     region: str,
     label: str,
@@ -90,11 +93,16 @@ def run_remote(
     invocations: int,
     report: Report,
 ) -> Report:
-    """Burst and ramp against the target; one row per step, named ``label`` (the stack's own strategy)."""
+    """Burst and ramp against the target; one row per step, named ``label`` (the stack's own strategy).
+
+    The spec's setup runs once, through the target (``--setup``) and against ``database_url`` (``--setup-sql``).
+    """
     server = ExternalPostgres(database_url)
     database = server.database or "postgres"
     target = RemoteTarget(endpoint_url, region=region)
-    workload = Workload(seed_items(target.invoke, function))
+    filler = prepare_database(target.invoke, spec, database_url)
+    workload = Workload([(e.event, e.weight) for e in spec.events], fill=filler.fill)
+    judge = Judge()
     steps = {"burst": (concurrency, invocations), "ramp": (ramp, max(2, invocations // 2))}
     for scenario in scenarios:
         levels, per_client = steps[scenario]
@@ -111,7 +119,9 @@ def run_remote(
                 invocations=per_client,
                 parameters={"target": endpoint_url or "AWS"},
                 environments=lambda records: len({r.environment for r in records if r.environment}),
-                function=function,
+                function=spec.function,
+                judge=judge,
             )
             report.runs.append(run)
+    report.parameters["success_rule"] = judge.describe()
     return report

@@ -34,5 +34,6 @@ def run_compare(options: CompareOptions) -> Report:
             for strategy in strategies:
                 report.runs.extend(SCENARIOS[scenario](ctx, strategy))
             print(f"    {scenario} done in {time.monotonic() - began:.0f}s", flush=True)
+        report.parameters["success_rule"] = ctx.judge.describe()
     report.verdicts = compute_verdicts(report)
     return report

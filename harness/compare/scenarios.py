@@ -9,8 +9,9 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from harness.compare.judge import Judge
 from harness.compare.options import CompareOptions
 from harness.compare.queue_backlog import queue_backlog
 from harness.compare.stand import Stand
@@ -28,6 +29,7 @@ ROOMY = ServerProfile(max_connections=300)
 class ScenarioContext:
     lab: Lab
     options: CompareOptions
+    judge: Judge = field(default_factory=Judge)  # one per run: the report says which rules judged its answers
 
     def stand(
         self,
@@ -46,6 +48,7 @@ class ScenarioContext:
             profile=profile,
             reserved=reserved,
             idle_ttl_s=idle_ttl_s,
+            judge=self.judge,
         )
 
 

@@ -1,4 +1,4 @@
-"""One strategy's stack for one scenario: a fresh database, the template's functions in a local Lambda, seeded rows.
+"""One strategy's stack for one scenario: a fresh database, the template's functions in a local Lambda, the setup run.
 
 What a step measures is the same everywhere (:meth:`Stand.measure`): clients drive the real function through the
 local Lambda while a monitor samples the server, so rows are comparable across scenarios.
@@ -13,23 +13,33 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
+from harness.compare.db_setup import prepare_database
 from harness.compare.driver import drive
+from harness.compare.judge import Judge
 from harness.compare.options import CompareOptions
 from harness.compare.progress import Progress
 from harness.compare.strategies import Strategy
+from harness.compare.target_function import local_parameters
 from harness.emulator import LocalLambda
-from harness.kit.lab import FUNCTION, LOCAL_PARAMETERS, Lab, ServerProfile
+from harness.kit.lab import Deployment, Lab, ServerProfile
 from harness.kit.monitor import ConnectionMonitor
 from harness.kit.outcomes import Invoker
 from harness.kit.records import RequestRecord, RunRecord
-from harness.kit.workload import Workload, seed_items
+from harness.kit.workload import Workload
 from harness.postgres import PostgresServer
+
+# The scenarios set the server's idle_session_timeout; a role-level one set by a migration (app_model's does, unless
+# this is 0) would override it in the database and hide what freeze_thaw shows.
+SETUP_ENV = {"ROLE_IDLE_SESSION_TIMEOUT_S": "0"}
 
 __all__ = ["Stand", "measure_step"]
 
 
 class Stand:
-    """``with Stand(...) as stand:`` deploys, starts the local Lambda and seeds; leaving stops every environment.
+    """``with Stand(...) as stand:`` deploys, starts the local Lambda and runs the setup; leaving stops everything.
+
+    The strategy reaches the function the way a user sets it: its ``DB_POOL_MODE`` and ``DATABASE_URL`` (PgBouncer's
+    for the ``*_pgbouncer`` rows). Setup functions connect directly, with the template's own pool mode.
 
     Parameters
     ----------
@@ -49,31 +59,54 @@ class Stand:
         profile: ServerProfile,
         reserved: int | None = None,
         idle_ttl_s: float = 600.0,
+        judge: Judge | None = None,
     ) -> None:
         self.strategy = strategy
         self.scenario = scenario
+        self.spec = options.spec
+        self.function = self.spec.function
+        self.judge = judge or Judge()
         self.deployment = lab.deploy(strategy, profile)
         self.lam = LocalLambda.from_template(
             options.template,
-            parameter_overrides=LOCAL_PARAMETERS,
-            env_vars=lab.function_env(strategy, self.deployment),
+            parameter_overrides=local_parameters(options.template),
+            env_vars=self._env_vars(lab, strategy, self.deployment),
             idle_ttl_s=idle_ttl_s,
             max_environments=1000,
             freeze=True,
         )
         self.reserved = reserved
-        self.read_ratio = options.read_ratio
         self.workload: Workload | None = None
+
+    def _env_vars(self, lab: Lab, strategy: Strategy, deployment: Deployment) -> dict[str, dict[str, str]]:
+        setup_env = {
+            "DATABASE_URL": deployment.direct_url,
+            "DB_SECRET_ARN": "",
+            "DB_SSLMODE": "disable",
+            **SETUP_ENV,
+        }
+        env = {call.function: setup_env for call in self.spec.setup}
+        env.update(lab.function_env(strategy, deployment, function=self.function, **SETUP_ENV))
+        return env
 
     def __enter__(self) -> Stand:
         self.lam.start()
         try:
-            self.lam.set_reserved_concurrency(FUNCTION, self.reserved)
-            self.workload = Workload(seed_items(self.lam.invoke, FUNCTION), read_ratio=self.read_ratio)
+            self.lam.set_reserved_concurrency(self.function, self.reserved)
+            filler = prepare_database(self.lam.invoke, self.spec, self.deployment.direct_url)
+            if self.spec.setup:  # the setup's environments go before the traffic, so they are not counted
+                self._retire_setup_environments()
+            self.workload = Workload([(e.event, e.weight) for e in self.spec.events], fill=filler.fill)
         except BaseException:
             self.lam.stop()
             raise
         return self
+
+    def _retire_setup_environments(self) -> None:
+        ids = [env.id for env in self.lam.environments()]
+        self.lam.reclaim_idle()
+        for env_id in ids:
+            self.lam.wait_gone(env_id)
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -88,13 +121,13 @@ class Stand:
 
             def watch() -> None:
                 while not done.wait(0.2):
-                    envs = self.lam.environments(FUNCTION)
+                    envs = self.lam.environments(self.function)
                     progress.set_done(sum(1 for env in envs if env.state != "initialising"))
 
             watcher = threading.Thread(target=watch, name="prewarm-watch", daemon=True)
             watcher.start()
             try:
-                self.lam.prewarm(FUNCTION, count)
+                self.lam.prewarm(self.function, count)
             finally:
                 done.set()
                 watcher.join()
@@ -125,8 +158,10 @@ class Stand:
             clients=clients,
             invocations=invocations,
             parameters=parameters or {},
-            environments=lambda records: len(self.lam.environments(FUNCTION)),
+            environments=lambda records: len(self.lam.environments(self.function)),
             after=after,
+            function=self.function,
+            judge=self.judge,
         )
 
 
@@ -144,7 +179,8 @@ def measure_step(
     parameters: dict[str, Any],
     environments: Callable[[list[RequestRecord]], int],
     after: Callable[[], None] | None = None,
-    function: str = FUNCTION,
+    function: str,
+    judge: Judge | None = None,
 ) -> RunRecord:
     """Clients drive ``function`` through ``invoke`` while a monitor samples ``database``: one row of the report.
 
@@ -154,7 +190,14 @@ def measure_step(
     began = time.monotonic()
     with Progress(f"{scenario}/{strategy} {step}", clients * invocations) as progress:
         records = drive(
-            invoke, function, workload, clients=clients, invocations=invocations, t0=began, on_request=progress.add
+            invoke,
+            function,
+            workload,
+            clients=clients,
+            invocations=invocations,
+            t0=began,
+            on_request=progress.add,
+            judge=judge,
         )
     duration = time.monotonic() - began
     served_by = environments(records)

@@ -17,6 +17,7 @@ Example
 
 from __future__ import annotations
 
+from harness.emulator.cfn_yaml import load_cfn_yaml
 from harness.emulator.errors import (
     EmulatorError,
     EventSourceError,
@@ -30,6 +31,7 @@ from harness.emulator.event_sources import EventSourceOptions
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
 from harness.emulator.sqs_source import BatchOutcome
+from harness.emulator.template import LoadedTemplate, load_template
 
 __all__ = [
     "BatchOutcome",
@@ -40,10 +42,13 @@ __all__ = [
     "FunctionSpec",
     "InvalidRequestContentError",
     "InvokeResult",
+    "LoadedTemplate",
     "LocalLambda",
     "RequestTooLargeError",
     "ResourceNotFoundError",
     "Route",
     "TemplateError",
     "TooManyRequestsError",
+    "load_cfn_yaml",
+    "load_template",
 ]

@@ -53,12 +53,13 @@ class ServerProfile:
 
 @dataclass(slots=True)
 class Deployment:
-    """One strategy's stack for one run: its database and the URL its functions use."""
+    """One strategy's stack for one run: its database, the URL its functions use, and the direct one (for setup)."""
 
     server: PostgresServer
     database: str
     database_url: str
     bouncer: PgBouncer | None
+    direct_url: str = ""
 
 
 @dataclass
@@ -100,17 +101,18 @@ class Lab:
         return self._bouncers[profile]
 
     def deploy(self, strategy: Strategy, profile: ServerProfile) -> Deployment:
-        """A fresh, migrated database for one run, and the URL the strategy's functions connect with."""
+        """A fresh, empty database for one run (the workload's setup creates its schema), and its URLs."""
         server = self.server(profile)
         database = f"cmp_{strategy.name}_{uuid.uuid4().hex[:8]}"
         server.create_database(database, owner=APP_ROLE)
         direct_url = server.url(database, user=APP_ROLE, password=self.password)
-        migrate(direct_url)
         bouncer = self.bouncer(profile) if strategy.via_pgbouncer else None
         url = bouncer.url(database, user=APP_ROLE, password=self.password) if bouncer else direct_url
-        return Deployment(server=server, database=database, database_url=url, bouncer=bouncer)
+        return Deployment(server=server, database=database, database_url=url, bouncer=bouncer, direct_url=direct_url)
 
-    def function_env(self, strategy: Strategy, deployment: Deployment, **extra: str) -> dict[str, dict[str, str]]:
+    def function_env(
+        self, strategy: Strategy, deployment: Deployment, *, function: str = FUNCTION, **extra: str
+    ) -> dict[str, dict[str, str]]:
         """SAM ``--env-vars`` shape: the strategy is nothing but these variables."""
         env = {
             "DATABASE_URL": deployment.database_url,
@@ -120,7 +122,7 @@ class Lab:
             "POWERTOOLS_METRICS_NAMESPACE": "ServerlessSqlalchemyLab",
             **extra,
         }
-        return {FUNCTION: env}
+        return {function: env}
 
     def close(self) -> None:
         for bouncer in self._bouncers.values():

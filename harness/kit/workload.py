@@ -1,21 +1,22 @@
-"""The requests the comparison sends: API Gateway HTTP API (payload 2.0) events for the items function.
+"""The requests a run sends: a weighted mix of events (the comparison's ``--event FILE:WEIGHT``), and the API
+Gateway HTTP API (payload 2.0) event builder the fault runs use.
 
-A realistic Lambda API mixes reads and writes; both go through the real handler, the real layer and the real
-database, so what differs between strategies is only how connections are handled.
+Every request goes through the real handler, the real layer and the real database, so what differs between
+strategies is only how connections are handled.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import random
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["SEED_ITEMS", "Workload", "http_event", "seed_items"]
-
-SEED_ITEMS = 20
+__all__ = ["Workload", "http_event"]
 
 
 def http_event(
@@ -62,48 +63,37 @@ def http_event(
 
 
 class Workload:
-    """A read-mostly mix over the items API: ``read_ratio`` of requests fetch a seeded item by id, the rest create one.
+    """A weighted mix of events: each request is one of them, picked by weight and filled afresh by ``fill``.
 
     Parameters
     ----------
-    item_ids:
-        Ids of rows seeded before the run (reads pick among them).
-    read_ratio:
-        Fraction of requests that are reads, between 0 and 1.
+    events:
+        ``(event, weight)`` pairs; an event is picked with probability weight / total.
+    fill:
+        Turns the picked event into the one sent (fills its placeholders); the identity when None.
     seed:
-        Seed of the random choice, so two strategies get the same sequence of requests.
+        Seed of the pick, so two strategies get the same sequence of requests.
     """
 
-    def __init__(self, item_ids: list[str], *, read_ratio: float = 0.8, seed: int = 7) -> None:
-        if not 0.0 <= read_ratio <= 1.0:
-            raise ValueError(f"read_ratio must be between 0 and 1, got {read_ratio}")
-        if read_ratio > 0 and not item_ids:
-            raise ValueError("reads need at least one seeded item id")
-        self.item_ids = item_ids
-        self.read_ratio = read_ratio
+    def __init__(
+        self,
+        events: Sequence[tuple[Any, float]],
+        *,
+        fill: Callable[[Any], Any] | None = None,
+        seed: int = 7,
+    ) -> None:
+        if not events:
+            raise ValueError("a workload needs at least one event")
+        if any(weight <= 0 for _, weight in events):
+            raise ValueError(f"every weight must be greater than 0, got {[weight for _, weight in events]}")
+        self.events = [event for event, _ in events]
+        self.weights = list(itertools.accumulate(weight for _, weight in events))
+        self._fill = fill or (lambda event: event)
         self._random = random.Random(seed)  # noqa: S311 - a request mix, not a secret
+        self._lock = threading.Lock()
 
-    def next_event(self, client: int, number: int) -> dict[str, Any]:
-        if self._random.random() < self.read_ratio:
-            item_id = self._random.choice(self.item_ids)
-            return http_event("GET", f"/items/{item_id}", path_parameters={"id": item_id}, route_key="GET /items/{id}")
-        return http_event(
-            "POST",
-            "/items",
-            body={"name": f"client-{client}-{number}", "description": "written by the comparison", "quantity": number},
-            headers={"idempotency-key": f"lab-{uuid.uuid4().hex}"},
-            route_key="POST /items",
-        )
-
-
-def seed_items(invoke: Callable[[str, dict[str, Any]], Any], function: str, count: int = SEED_ITEMS) -> list[str]:
-    """Create the rows reads will fetch, through the function itself (the schema stays the function's business)."""
-    ids = []
-    for number in range(count):
-        response = invoke(
-            function, http_event("POST", "/items", body={"name": f"seed-{number}"}, route_key="POST /items")
-        ).payload
-        if not isinstance(response, dict) or int(response.get("statusCode", 0)) >= 300:
-            raise RuntimeError(f"seeding the items table through {function} failed: {str(response)[:300]}")
-        ids.append(str(json.loads(response["body"])["id"]))
-    return ids
+    def next_event(self, client: int, number: int) -> Any:
+        """The event of ``client``'s ``number``-th request (thread-safe: clients share one sequence)."""
+        with self._lock:
+            (event,) = self._random.choices(self.events, cum_weights=self.weights)
+        return self._fill(event)

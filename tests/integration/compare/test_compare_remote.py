@@ -24,14 +24,9 @@ def test_compare_drives_a_remote_invoke_api_and_counts_its_connections(
     database: TestDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     migrate(database.url)
-    env = {
-        "ItemsFunction": {
-            "DATABASE_URL": database.url,
-            "DB_SECRET_ARN": "",
-            "DB_POOL_MODE": "single",
-            "DB_SSLMODE": "disable",
-        }
-    }
+    stack_env = {"DATABASE_URL": database.url, "DB_SECRET_ARN": "", "DB_SSLMODE": "disable"}
+    # The default workload's setup invokes MigrateFunction at the target too, as it would on a deployed stack.
+    env = {"ItemsFunction": {**stack_env, "DB_POOL_MODE": "single"}, "MigrateFunction": stack_env}
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "lab")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "lab")
     with LocalLambda.from_template(

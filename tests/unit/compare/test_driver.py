@@ -11,7 +11,7 @@ import pytest
 
 from harness.compare.driver import drive
 from harness.kit.outcomes import classify_error, record_from_result
-from harness.kit.workload import Workload
+from harness.kit.workload import Workload, http_event
 
 
 @dataclass
@@ -108,7 +108,7 @@ def test_drive_runs_every_client_concurrently_and_records_every_request() -> Non
             in_flight -= 1
         return Result(payload=api_response(200, {}))
 
-    records = drive(invoke, "ItemsFunction", Workload(["a"], read_ratio=1.0), clients=4, invocations=3)
+    records = drive(invoke, "ItemsFunction", Workload([(http_event("GET", "/items/a"), 1.0)]), clients=4, invocations=3)
     assert len(records) == 12
     assert all(r.ok for r in records)
     assert peak == 4
@@ -119,7 +119,7 @@ def test_drive_records_an_exception_as_a_failed_request_and_goes_on() -> None:
     def invoke(function: str, event: dict[str, Any]) -> Result:
         raise ConnectionResetError("Connection reset by peer")
 
-    records = drive(invoke, "ItemsFunction", Workload(["a"]), clients=2, invocations=2)
+    records = drive(invoke, "ItemsFunction", Workload([({}, 1.0)]), clients=2, invocations=2)
     assert len(records) == 4
     assert not any(r.ok for r in records)
     assert records[0].error is not None
@@ -128,4 +128,4 @@ def test_drive_records_an_exception_as_a_failed_request_and_goes_on() -> None:
 
 def test_drive_rejects_zero_clients() -> None:
     with pytest.raises(ValueError, match="clients and invocations must be at least 1"):
-        drive(lambda f, e: Result(), "F", Workload(["a"]), clients=0, invocations=1)
+        drive(lambda f, e: Result(), "F", Workload([({}, 1.0)]), clients=0, invocations=1)
