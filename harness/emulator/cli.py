@@ -71,7 +71,7 @@ def add_samconfig_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _env_vars(path: Path | None) -> dict[str, Any]:
+def read_env_vars(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
@@ -95,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         # Explicit flags win over the config file, as in SAM: later overrides replace earlier ones.
         overrides = parse_parameter_overrides([*config.parameter_overrides, *args.parameter_overrides])
         env_vars_file = config.env_vars_file
-        env_vars = _env_vars(args.env_vars or (Path(env_vars_file) if env_vars_file else None))
+        env_vars = read_env_vars(args.env_vars or (Path(env_vars_file) if env_vars_file else None))
         loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars)
     except (TemplateError, SamConfigError) as exc:
         print(f"harness emulate: {exc}", file=sys.stderr)
