@@ -7,8 +7,8 @@ needs two of those options: ``env_vars`` (the path of a JSON file of environment
 working directory as SAM reads it) and ``parameter_overrides`` (``Key="Value" ...`` in one string, or a list of
 such strings).
 
-A config env that the file does not hold is an error here (SAM would silently run with no options, which hides a
-typo); a missing file is an error only when it was named explicitly.
+A config env that the file does not hold is an error here, naming the envs it has, so that a typo never runs
+with no options; a missing file is an error only when it was named explicitly.
 """
 
 from __future__ import annotations
