@@ -29,6 +29,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 COMMANDS: dict[str, str] = {
     "compare": "harness.compare.cli",
     "emulate": "harness.emulator.cli",
+    "invoke": "harness.emulator.invoke_cli",
     "pitfalls": "harness.pitfalls.cli",
     "faults": "harness.faults.cli",
     "bench": "harness.bench.cli",

@@ -18,6 +18,7 @@ from typing import Any
 from harness.emulator.errors import EventSourceError, TemplateError
 from harness.emulator.event_source_cli import add_event_source_arguments, event_source_options
 from harness.emulator.local_lambda import LocalLambda
+from harness.emulator.samconfig import DEFAULT_CONFIG_ENV, DEFAULT_CONFIG_FILE, SamConfigError, load_samconfig
 from harness.emulator.template import load_template, parse_parameter_overrides
 from harness.emulator.view import LiveView, render_environments
 
@@ -56,10 +57,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-environments", type=_positive(int), default=1000, help="emulator-wide concurrency limit")
     parser.add_argument("--no-freeze", action="store_true", help="leave idle environments running (no SIGSTOP)")
     parser.add_argument("--no-view", action="store_true", help="no live table, even on a terminal")
+    add_samconfig_arguments(parser)
     add_event_source_arguments(parser)
 
 
-def _env_vars(path: Path | None) -> dict[str, Any]:
+def add_samconfig_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--config-file`` / ``--config-env``: read env_vars and parameter_overrides from samconfig.toml like SAM."""
+    parser.add_argument(
+        "--config-file", type=Path, help=f"SAM config file (default: {DEFAULT_CONFIG_FILE} if it exists)"
+    )
+    parser.add_argument(
+        "--config-env", default=DEFAULT_CONFIG_ENV, help=f"its environment to read (default: {DEFAULT_CONFIG_ENV})"
+    )
+
+
+def read_env_vars(path: Path | None) -> dict[str, Any]:
     if path is None:
         return {}
     try:
@@ -79,10 +91,13 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        overrides = parse_parameter_overrides(args.parameter_overrides)
-        env_vars = _env_vars(args.env_vars)
+        config = load_samconfig("local start-api", config_file=args.config_file, config_env=args.config_env)
+        # Explicit flags win over the config file, as in SAM: later overrides replace earlier ones.
+        overrides = parse_parameter_overrides([*config.parameter_overrides, *args.parameter_overrides])
+        env_vars_file = config.env_vars_file
+        env_vars = read_env_vars(args.env_vars or (Path(env_vars_file) if env_vars_file else None))
         loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars)
-    except TemplateError as exc:
+    except (TemplateError, SamConfigError) as exc:
         print(f"harness emulate: {exc}", file=sys.stderr)
         return 2
     lam = LocalLambda(

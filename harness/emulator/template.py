@@ -206,6 +206,11 @@ def load_template(
         loaded.functions.append(spec)
         loaded.routes.extend(_routes(logical_id, props.get("Events") or {}))
         loaded.notes += _unserved_events(logical_id, props.get("Events") or {})
+        loaded.notes += [
+            f"{logical_id}: layer {ref} is a published ARN, not available locally: the function runs without it"
+            for ref in props.get("Layers") or []
+            if isinstance(ref, str) and ref.startswith("arn:")
+        ]
         sources = read_event_sources(logical_id, props.get("Events") or {}, loaded.event_sources.queues)
         loaded.event_sources.mappings += sources.mappings
         loaded.event_sources.schedules += sources.schedules
