@@ -2,6 +2,7 @@
 # A Docker engine for the Docker path: the one DOCKER_HOST (or the default socket) names, or, as root on Debian
 # where none answers, one this script installs (docker.io, iptables) and starts itself, with its state in the
 # machine-wide cache so that images built once serve every clone. Only an engine this script started is stopped.
+# It also makes sure `docker compose` (v2) is there, installing the plugin as root on Debian when it is not.
 #
 #   scripts/docker/engine.sh start   # prints `export DOCKER_HOST=...` for the caller to eval; exit 3: no engine
 #   scripts/docker/engine.sh stop    # stops the engine `start` started (no-op otherwise)

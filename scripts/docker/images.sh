@@ -16,8 +16,9 @@ ROOTFS="$CACHE/rootfs"
 SUITE=trixie
 LABEL_KEY=io.serverless-sqlalchemy
 
-# The template's architecture (Globals.Function.Architectures): x86_64 or arm64, as SAM CLI names them.
-LAMBDA_ARCH="$(grep -m1 -E '^\s+Architectures:' template.yaml | grep -oE 'arm64|x86_64')"
+# The template's architecture (Globals.Function.Architectures): x86_64 or arm64, as SAM CLI names them; LAMBDA_ARCH
+# overrides it (scripts/docker/check.sh runs the functions in the host's architecture: see there why).
+LAMBDA_ARCH="${LAMBDA_ARCH:-$(grep -m1 -E '^\s+Architectures:' template.yaml | grep -oE 'arm64|x86_64')}"
 LAMBDA_TAG="public.ecr.aws/lambda/python:3.13-$LAMBDA_ARCH"
 POSTGRES_TAG="$(awk '/^  postgres:/{f=1} f && /image:/{print $2; exit}' docker-compose.yml)"
 PGBOUNCER_TAG="$(awk '/^  pgbouncer:/{f=1} f && /image:/{print $2; exit}' docker-compose.yml)"
@@ -101,6 +102,9 @@ import_rootfs() {
       --change "LABEL $LABEL_KEY.stands-in-for=$tag" \
       --change "LABEL org.opencontainers.image.description=\"Offline stand-in for $tag, built from Debian $SUITE packages by scripts/docker/images.sh; not the upstream image\"" \
       "$@" - "$tag" >/dev/null
+  if [ "$(docker image inspect "$tag" -f '{{.Architecture}}')" != "$arch" ]; then
+    python3 scripts/docker/set_image_arch.py "$tag" "$arch"   # an engine that ignored --platform
+  fi
 }
 
 # The Lambda Python 3.13 base image's contract, as SAM CLI relies on it: python3.13 at /var/lang/bin,
@@ -121,6 +125,10 @@ build_lambda_python() {
       --platform "$platform" --python-version 3.13 --implementation cp --only-binary=:all: \
       "$awslambdaric" "$boto3" 2>&1 | grep -v '^WARNING: Location' >&2 || true
     [ -d "$dir/var/runtime/awslambdaric" ] || { echo "pip could not install awslambdaric into the image" >&2; exit 1; }
+    # Compiled here, once: under qemu a cold start that compiles botocore itself takes minutes.
+    if python313="$(bash scripts/python313.sh)/python3.13"; then
+      "$python313" -m compileall -q -f -j 0 -s "$dir" -p / "$dir/var/runtime" >/dev/null
+    fi
     echo "$awslambdaric $boto3" >"$dir/var/runtime/.installed"
   fi
   mkdir -p "$dir/var/lang/bin" "$dir/var/task" "$dir/opt"
@@ -135,6 +143,8 @@ build_lambda_python() {
     --change "ENV LAMBDA_TASK_ROOT=/var/task LAMBDA_RUNTIME_DIR=/var/runtime" \
     --change "WORKDIR /var/task" \
     --change 'ENTRYPOINT ["/lambda-entrypoint.sh"]'
+  # SAM CLI's images built on an earlier base would hide this one.
+  docker images -q samcli/lambda-python | sort -u | xargs -r docker image rm -f >/dev/null 2>&1 || true
 }
 
 # One Debian root filesystem for both database images: PostgreSQL 17 and PgBouncer.
