@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help venv pgbouncer test lint typecheck unit integration compare emulate bench pitfalls faults sam-validate sam-build sam-check clean
+.PHONY: help venv pgbouncer test lint typecheck unit integration compare emulate bench pitfalls faults sam-validate sam-build sam-check docker-check clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 16
@@ -44,6 +44,9 @@ test: venv lint typecheck sam-check  ## everything CI runs: ruff, mypy, the SAM 
 
 sam-check:  ## sam validate --lint, cfn-lint (serverless rules) and sam build, offline, in their own .venv-sam
 	bash scripts/sam-check.sh
+
+docker-check: venv  ## the Docker path end to end: compose, sam build, sam local invoke/start-api/start-lambda (root: installs Docker)
+	bash scripts/docker/check.sh
 
 compare: venv  ## the main job: connection strategies side by side under concurrent Lambda load
 	$(BIN)/harness compare $(ARGS)

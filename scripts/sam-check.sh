@@ -21,27 +21,7 @@ echo "==> sam validate --lint"
 echo "==> cfn-lint template.yaml -a cfn_lint_serverless.rules"
 "$VENV/bin/cfn-lint" template.yaml -a cfn_lint_serverless.rules
 
-# Find a Python 3.13 the way a user's machine may have one: on PATH, or installed (not selected) by pyenv.
-find_python313() {
-  local candidate prefix
-  candidate="$(command -v python3.13 || true)"
-  if [ -n "$candidate" ] && "$candidate" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null; then
-    dirname "$candidate"
-    return 0
-  fi
-  if command -v pyenv >/dev/null 2>&1; then
-    for version in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.[0-9]+)?$' | sort -rV); do
-      prefix="$(pyenv prefix "$version" 2>/dev/null || true)"
-      if [ -x "$prefix/bin/python3.13" ]; then
-        echo "$prefix/bin"
-        return 0
-      fi
-    done
-  fi
-  return 1
-}
-
-if python_dir="$(find_python313)"; then
+if python_dir="$(bash scripts/python313.sh)"; then
   echo "==> sam build (python3.13 from $python_dir)"
   PATH="$python_dir:$PATH" "$VENV/bin/sam" build --template-file template.yaml
 else
