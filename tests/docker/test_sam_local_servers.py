@@ -90,7 +90,7 @@ def test_start_lambda_answers_boto3_invoke(invoke_api: SamServer) -> None:
 @pytest.mark.timeout(1800)
 def test_harness_compare_drives_start_lambda_and_counts_the_connections(invoke_api: SamServer, tmp_path: Path) -> None:
     command = [str(REPO / ".venv" / "bin" / "harness"), "compare", "--target", invoke_api.url]
-    command += ["--function", "ItemsFunction", "--database-url", DATABASE_URL, "--label", "sam-local-single"]
+    command += ["--database-url", DATABASE_URL, "--label", "sam-local-single"]
     command += ["--scenario", "burst", "--quick", "--output", str(tmp_path)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=1800, check=False)
     print(done.stdout)
