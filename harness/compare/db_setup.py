@@ -68,7 +68,10 @@ def prepare_database(
     """Run the setup against ``database_url`` (a direct URL) and return the filler for this database's events."""
     for call in spec.setup:
         _run_setup_call(invoke, call)
-    engine = sa.create_engine(database_url, poolclass=sa.pool.NullPool)
+    url = sa.engine.make_url(database_url)
+    if url.drivername == "postgresql":  # SQLAlchemy 2.1's default driver is psycopg 3; the project ships psycopg2
+        url = url.set(drivername="postgresql+psycopg2")
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
         for path in spec.setup_sql:
             _run_sql(engine, path)
