@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from pathlib import Path
@@ -31,12 +32,39 @@ def _header() -> str:
     return (
         "# Benchmarks\n\n"
         "Written by `make bench` (`harness bench`); do not edit by hand. Every ratio was measured side by side in "
-        "one run on the machine below; these machines are small and noisy, so compare ratios, not absolute times.\n\n"
-        f"- measured: {machine['measured_at']} with `{machine['command']}`\n"
+        "one run on the machine below; these machines are small and noisy, so compare ratios, not absolute times. "
+        "`--only SECTION` measures that section again and keeps the others as they were: each section names the "
+        "run it comes from.\n\n"
         f"- machine: {machine['cpus']} CPUs, {machine['memory_gib']} GiB, {machine['platform']}, "
         f"Python {machine['python']}\n"
         f"- packages: {packages}\n"
     )
+
+
+def _measured_line() -> str:
+    machine = describe_machine()
+    return f"Measured {machine['measured_at']} with `{machine['command']}`."
+
+
+def _kept_sections(path: Path, titles: set[str]) -> list[tuple[str, str]]:
+    """(title, text) of the sections already in ``path`` that this run does not measure again, in file order."""
+    if not path.is_file():
+        return []
+    kept = []
+    for chunk in path.read_text().split("\n## ")[1:]:
+        title = chunk.split("\n", 1)[0].strip()
+        if title not in titles:
+            kept.append((title, f"\n## {chunk.rstrip()}\n"))
+    return kept
+
+
+def _rank(title: str) -> int:
+    """Where a section goes in the page: in :data:`SECTIONS` order, then any the page has that no module makes."""
+    for index, module in enumerate(SECTIONS.values()):
+        with contextlib.suppress(ModuleNotFoundError):
+            if title == importlib.import_module(module).TITLE:
+                return index
+    return len(SECTIONS)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"harness bench: --output {args.output} is a directory; name the Markdown file to write", file=sys.stderr)
         return 2
     names = args.only or list(SECTIONS)
-    parts = [_header()]
+    measured: dict[str, str] = {}
     for name in names:
         try:
             module = importlib.import_module(SECTIONS[name])
@@ -52,8 +80,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"bench: section {name!r} is not built yet; skipped")
             continue
         print(f"==> bench: {module.TITLE}", flush=True)
-        parts.append(f"\n## {module.TITLE}\n\n{module.run(quick=args.quick).strip()}\n")
+        measured[module.TITLE] = (
+            f"\n## {module.TITLE}\n\n{_measured_line()}\n\n{module.run(quick=args.quick).strip()}\n"
+        )
+    sections = dict(_kept_sections(args.output, set(measured))) if args.only else {}
+    sections.update(measured)
+    ranked = sorted(sections, key=_rank)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text("".join(parts))
+    args.output.write_text(_header() + "".join(sections[title] for title in ranked))
     print(f"wrote {args.output}")
     return 0

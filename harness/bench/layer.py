@@ -18,6 +18,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 from harness.bench import layer_work
 from harness.bench.layer_stages import measure_stages, render_stages
@@ -52,14 +53,16 @@ CPU_OVER_HELD_TARGET_US = 40.0  # client CPU per read over SQLAlchemy's held exe
 def reports_to_devnull() -> Iterator[None]:
     """The handler's per-invocation line (log and EMF in one) goes to /dev/null, still serialised and written."""
     with open(os.devnull, "w") as devnull:
-        handler = layer_logger().registered_handler
-        previous = handler.setStream(devnull)  # type: ignore[attr-defined]
+        handler: Any = layer_logger().registered_handler
+        # Swapped, not setStream: that flushes the stream it replaces, which may be an earlier caller's stdout that
+        # is closed by now (the logger is made once per process, on whatever sys.stdout was then).
+        previous, handler.stream = handler.stream, devnull
         saved_stdout, sys.stdout = sys.stdout, devnull
         try:
             yield
         finally:
             sys.stdout = saved_stdout
-            handler.setStream(previous)  # type: ignore[attr-defined]
+            handler.stream = previous
 
 
 def _layer_variants(url: str) -> dict[str, tuple[Database, bool]]:
@@ -116,7 +119,7 @@ def run(quick: bool) -> str:
             opened[name] = (after["connections_opened_num"] - warm[name]["connections_opened_num"]) / requests_made
             pinged[name] = (after["pings_num"] - warm[name]["pings_num"]) / requests_made
         trips = count_round_trips(pg, {name: (read, write) for name, (read, write, _) in variants.items()})
-        stages = measure_stages(databases[HANDLER][0], url, quick=quick)
+        stages = measure_stages(databases[HANDLER][0], databases[METRICS_OFF][0], url, quick=quick)
         for db, _ in databases.values():
             db.dispose()
         for close in closers:

@@ -25,3 +25,21 @@ def test_quick_layer_and_network_sections_write_their_tables(
     assert written.count("| warm read, x floor |") == 1  # the loopback verdict; the network one is its own table
     assert "| 250 µs each way |" in written
     assert f"wrote {output}" in capsys.readouterr().out
+
+
+def test_only_one_section_keeps_the_others_as_they_were(tmp_path: Path) -> None:
+    output = tmp_path / "benchmarks.md"
+    output.write_text(
+        "# Benchmarks\n\nold header\n\n## Local Lambda emulator\n\nMeasured long ago.\n\n### Start times\n\n| a | b |\n"
+        "\n## Layer: per-request cost of each pool mode vs a raw psycopg2 connection\n\nold layer figures\n"
+    )
+    assert main(["bench", "--quick", "--only", "layer", "--output", str(output)]) == 0
+    written = output.read_text()
+    assert "old header" not in written
+    assert "old layer figures" not in written
+    assert "## Local Lambda emulator\n\nMeasured long ago.\n\n### Start times\n\n| a | b |\n" in written
+    layer = written.index("## Layer: per-request cost")
+    assert layer < written.index("## Local Lambda emulator")  # the sections' own order, whatever the file had
+    measured = written[layer:].split("\n")[2]
+    assert measured.startswith("Measured ")
+    assert " with `" in measured
