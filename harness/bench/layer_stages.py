@@ -2,10 +2,12 @@
 
 Each stage is a callable that runs the whole path up to and including that stage, with its real statement (the
 SELECT or the INSERT, sent and answered), timed with this thread's CPU clock over many calls in interleaved rounds.
-A stage's own cost is its median minus the median of the stage before it, so the running sum is the last stage's
+A stage's own cost is its time minus the time of the stage before it, so the running sum is the last stage's
 measured CPU: the same path, and the same cold caches after each round trip, as the main table's row for it.
-CPU time rather than wall time: the machine is shared, and what is asked is what the Python costs. In the order a
-warm read through a function runs them:
+CPU time rather than wall time: the machine is shared, and what is asked is what the Python costs. A stage's time
+is its fastest round, not its median: other processes on the machine only ever add CPU time to a round (evicted
+caches, stolen cycles), and the differences between stages are a few microseconds, smaller than that noise.
+In the order a warm read through a function runs them:
 
 1. psycopg2 executes the SELECT and fetches the row (the floor's read);
 2. SQLAlchemy's Core execute on a connection it already holds, its transaction marker left open (compile cache,
@@ -27,7 +29,6 @@ without and with its report.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable
 
@@ -39,7 +40,7 @@ from lambda_db import Database, DatabaseConfig
 
 __all__ = ["measure_stages", "render_stages"]
 
-CALLS, ROUNDS = 400, 15
+CALLS, ROUNDS = 500, 21
 COMPARED = "for comparison, not on the path: "  # a row outside the running sum
 Run = Callable[[int], object]  # one call of a stage, given a request number
 Stage = tuple[str, Run, int | None]  # name, what runs, index of its baseline stage
@@ -142,17 +143,17 @@ def _cpu_us(run: Run, calls: int) -> float:
 
 
 def _measure(stages: list[Stage], calls: int, rounds: int) -> list[tuple[str, float, float]]:
-    """(stage, running sum of own costs, this stage's own CPU µs) per stage: medians over interleaved rounds."""
+    """(stage, running sum of own costs, this stage's own CPU µs) per stage: fastest of interleaved rounds."""
     for _, run, _ in stages:
         run(0)
     samples: list[list[float]] = [[] for _ in stages]
     for _ in range(rounds):
         for index, (_, run, _) in enumerate(stages):
             samples[index].append(_cpu_us(run, calls))
-    medians = [statistics.median(sample) for sample in samples]
+    fastest = [min(sample) for sample in samples]
     rows, total = [], 0.0
     for index, (name, _, baseline) in enumerate(stages):
-        own = medians[index] - (0.0 if baseline is None else medians[baseline])
+        own = fastest[index] - (0.0 if baseline is None else fastest[baseline])
         if not name.startswith(COMPARED):
             total += own
         rows.append((name, total, own))
@@ -181,7 +182,7 @@ def render_stages(measured: dict[str, list[tuple[str, float, float]]]) -> list[s
         lines += [
             "",
             f"Where a warm {kind}'s client CPU goes (single mode; each stage runs the path up to it with its real "
-            "statement, CPU µs per call, median over interleaved rounds; `this stage` is its median less the one "
+            "statement, CPU µs per call, the fastest of interleaved rounds; `this stage` is its time less the one "
             "before it, `up to here` the running sum):",
             "",
             "| stage | up to here (µs) | this stage (µs) |",
