@@ -100,7 +100,7 @@ class Database:
                         self.config, self._credentials, self._stats, self._tracker, lambda: self._deadline
                     )
                     if self._lease is not None and isinstance(self._engine.pool, LeasedQueuePool):
-                        self._engine.pool.when_empty(self._lease.release)
+                        self._engine.pool.attach(self._lease)
                 engine = self._engine
         return engine
 

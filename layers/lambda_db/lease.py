@@ -16,10 +16,11 @@ would change what the code sees. A connection is parked only when it is clean (n
 such as an isolation level that the pool's return would reset, not invalidated), when the scope ran on the main
 thread (the one Lambda calls the handler on) and when no other thread waits for the pool; otherwise it goes back to
 the pool as before. Code that checks out of the engine directly gets the parked connection: the pool
-(:class:`~lambda_db.lease_pool.LeasedQueuePool`) asks :meth:`Lease.release` for it before it would wait (the idle
-time goes with it, so the pool's own idle check still sees the gap). Another thread that checks out of the pool
-directly while the main thread's scope runs waits, as in a ``QueuePool(1, 0)``, but for the pool timeout, since
-that scope then parks the connection rather than returning it: use ``queue`` mode for threads.
+(:class:`~lambda_db.lease_pool.LeasedQueuePool`) counts itself among the waiters (:meth:`Lease.pool_waits`) and
+asks :meth:`Lease.release` for it before it would wait (the idle time goes with it, so the pool's own idle check
+still sees the gap). Another thread that checks out of the pool directly while the main thread's scope runs waits,
+as in a ``QueuePool(1, 0)``, until that scope ends: a scope that ends while someone waits returns its connection
+instead of parking it. (``queue`` mode still suits threads better: it has a connection per thread to give.)
 """
 
 from __future__ import annotations
@@ -121,8 +122,20 @@ class Lease:
         ):
             self._parked_at = monotonic()
             self._parked.append(connection)
+            if self.waiting():  # a checkout began to wait after the check above: hand the connection over
+                self.release()
             return
         connection.close()
+
+    def pool_waits(self, delta: int) -> None:
+        """Told by the pool: a checkout may have to wait (+1), or no longer does (-1). While one waits, scopes return
+        their connection to the pool instead of parking it."""
+        with self._lock:
+            self._waiting += delta
+
+    def waiting(self) -> int:
+        """How many checkouts wait for the pool now (the lease's own included)."""
+        return self._waiting
 
     def parked(self) -> int:
         """How many connections are parked (0 or 1)."""
