@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.emulator.errors import EventSourceError, TemplateError
 from harness.emulator.event_source_cli import add_event_source_arguments, event_source_options
+from harness.emulator.layer_dirs import add_layer_dir_argument, parse_layer_dirs
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.samconfig import DEFAULT_CONFIG_ENV, DEFAULT_CONFIG_FILE, SamConfigError, load_samconfig
 from harness.emulator.template import load_template, parse_parameter_overrides
@@ -58,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-freeze", action="store_true", help="leave idle environments running (no SIGSTOP)")
     parser.add_argument("--no-view", action="store_true", help="no live table, even on a terminal")
     add_samconfig_arguments(parser)
+    add_layer_dir_argument(parser)
     add_event_source_arguments(parser)
 
 
@@ -96,7 +98,8 @@ def run(args: argparse.Namespace) -> int:
         overrides = parse_parameter_overrides([*config.parameter_overrides, *args.parameter_overrides])
         env_vars_file = config.env_vars_file
         env_vars = read_env_vars(args.env_vars or (Path(env_vars_file) if env_vars_file else None))
-        loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars)
+        layer_dirs = parse_layer_dirs(args.layer_dir)
+        loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars, layer_dirs=layer_dirs)
     except (TemplateError, SamConfigError) as exc:
         print(f"harness emulate: {exc}", file=sys.stderr)
         return 2

@@ -17,6 +17,7 @@ from typing import Any
 
 from harness.emulator.cli import add_samconfig_arguments, read_env_vars
 from harness.emulator.errors import EmulatorError
+from harness.emulator.layer_dirs import add_layer_dir_argument, parse_layer_dirs
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.samconfig import SamConfigError, load_samconfig
 from harness.emulator.template import load_template, parse_parameter_overrides
@@ -38,6 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE", help="template parameter values"
     )
     add_samconfig_arguments(parser)
+    add_layer_dir_argument(parser)
 
 
 def _read_event(source: str | None) -> bytes:
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
         overrides = parse_parameter_overrides([*config.parameter_overrides, *args.parameter_overrides])
         env_vars_file = config.env_vars_file
         env_vars: dict[str, Any] = read_env_vars(args.env_vars or (Path(env_vars_file) if env_vars_file else None))
-        loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars)
+        layer_dirs = parse_layer_dirs(args.layer_dir)
+        loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars, layer_dirs=layer_dirs)
         names = [spec.name for spec in loaded.functions]
         if args.function not in names:
             raise ValueError(f"function {args.function!r} is not in {args.template} (it has: {', '.join(names)})")

@@ -15,17 +15,20 @@ import dataclasses
 import os
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from harness.emulator.environment import Environment
 from harness.emulator.errors import TooManyRequestsError
 from harness.emulator.events import EventQueue
-from harness.emulator.invocation import Invocation
+from harness.emulator.invocation import Invocation, lambda_error
 from harness.emulator.lambda_env import lambda_environment
 from harness.emulator.registry import Function, Registry
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
 
-__all__ = ["Pool"]
+__all__ = ["LAYER_NOT_AVAILABLE", "Pool"]
+
+LAYER_NOT_AVAILABLE = "Runtime.LayerNotAvailableLocally"  # the errorType of such an invocation
 
 LOG_TAIL_BYTES = 4096
 LOG_CAP_BYTES = 16 * 1024 * 1024  # per environment: a long run at thousands of calls/s must not fill the disk
@@ -89,8 +92,14 @@ class Pool:
     async def invoke(
         self, name: str | Function, payload: bytes, *, log_tail: bool = False, client_context: str | None = None
     ) -> InvokeResult:
-        """Run one event; raises ResourceNotFoundError or TooManyRequestsError before anything runs."""
+        """Run one event; raises ResourceNotFoundError or TooManyRequestsError before anything runs.
+
+        A function naming a layer that is not available locally fails here, as a function error naming the layer,
+        without an environment being started: it would otherwise run without that layer's code.
+        """
         fn = self.resolve(name)
+        if fn.spec.missing_layers:
+            return _missing_layers_result(fn.spec)
         env, cold = await self._acquire(fn)
         inv = Invocation(payload, fn.arn, client_context)
         offset = env.begin_log(inv.request_id, LOG_CAP_BYTES)
@@ -294,3 +303,19 @@ class Pool:
         if self._log_dir is None:
             self._log_dir = Path(tempfile.mkdtemp(prefix="lambda-logs-"))
         return self._log_dir
+
+
+def _missing_layers_result(spec: FunctionSpec) -> InvokeResult:
+    """A function error like an init failure's: the layers are named, and how to give them."""
+    request_id = str(uuid.uuid4())
+    layers = ", ".join(spec.missing_layers)
+    message = (
+        f"{spec.name} names layer {layers}, which is not available locally (a published layer is not downloaded "
+        f"here): pass --layer-dir ARN=DIR with a directory holding the layer's content"
+    )
+    return InvokeResult(
+        status_code=200,
+        raw_payload=lambda_error(request_id, LAYER_NOT_AVAILABLE, message),
+        function_error="Unhandled",
+        request_id=request_id,
+    )

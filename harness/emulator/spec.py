@@ -44,6 +44,9 @@ class FunctionSpec:
     layers
         Directories whose content Lambda would unpack into ``/opt``; their ``python`` subdirectory (or the
         directory itself when it has none) goes on ``PYTHONPATH``.
+    missing_layers
+        Published layers (ARNs) the function names that are not available locally: its invocations fail with an
+        error naming them, and no environment is started (see :mod:`harness.emulator.layer_dirs`).
 
     Example
     -------
@@ -59,6 +62,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     layers: tuple[Path, ...] = ()
     function_name: str | None = None
+    missing_layers: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if "." not in self.handler:

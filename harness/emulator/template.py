@@ -127,8 +127,13 @@ def load_template(
     parameter_overrides: Mapping[str, str] | None = None,
     env_vars: Mapping[str, Any] | None = None,
     region: str | None = None,
+    layer_dirs: Mapping[str, Path] | None = None,
 ) -> LoadedTemplate:
-    """Read ``path`` into function specs and routes (TemplateError names anything that stops it)."""
+    """Read ``path`` into function specs and routes (TemplateError names anything that stops it).
+
+    ``layer_dirs`` maps published layer ARNs to local directories (``--layer-dir``); a function naming an ARN
+    not among them gets it in ``missing_layers``, and its invocations fail naming it.
+    """
     if not path.is_file():
         raise TemplateError(f"template {path} does not exist: pass --template PATH")
     try:
@@ -166,6 +171,7 @@ def load_template(
         if not isinstance(resource, dict) or "Condition" not in resource or resolver.condition(resource["Condition"])
     }
     loaded.event_sources.queues = read_queues(live, resolver.resolve)
+    used_arns: set[str] = set()
     for logical_id, resource in resources.items():
         if not isinstance(resource, dict) or resource.get("Type") != FUNCTION:
             continue
@@ -189,6 +195,7 @@ def load_template(
         env.update(_env_strings(shared_env))
         env.update(_env_strings(env_vars.get(logical_id) or {}))
         reserved = props.get("ReservedConcurrentExecutions")
+        layers, missing_layers = _layers(props.get("Layers") or [], resources, resolver, base, where, layer_dirs or {})
         try:
             spec = FunctionSpec(
                 name=logical_id,
@@ -198,8 +205,9 @@ def load_template(
                 timeout_s=float(props.get("Timeout", DEFAULT_TIMEOUT_S)),
                 memory_mb=int(props.get("MemorySize", DEFAULT_MEMORY_MB)),
                 reserved_concurrency=int(reserved) if reserved not in (None, "") else None,
-                layers=tuple(_layers(props.get("Layers") or [], resources, resolver, base, where)),
+                layers=tuple(layers),
                 function_name=str(props["FunctionName"]) if props.get("FunctionName") else None,
+                missing_layers=tuple(missing_layers),
             )
         except ValueError as exc:
             raise TemplateError(f"{where}: {exc}") from exc
@@ -207,28 +215,47 @@ def load_template(
         loaded.routes.extend(_routes(logical_id, props.get("Events") or {}))
         loaded.notes += _unserved_events(logical_id, props.get("Events") or {})
         loaded.notes += [
-            f"{logical_id}: layer {ref} is a published ARN, not available locally: the function runs without it"
-            for ref in props.get("Layers") or []
-            if isinstance(ref, str) and ref.startswith("arn:")
+            f"{logical_id}: layer {arn} is not available locally: its invocations fail until "
+            f"--layer-dir {arn}=DIR names a directory with the layer's content"
+            for arn in missing_layers
         ]
+        used_arns.update(arn for arn in layer_dirs or {} if arn in (props.get("Layers") or []))
         sources = read_event_sources(logical_id, props.get("Events") or {}, loaded.event_sources.queues)
         loaded.event_sources.mappings += sources.mappings
         loaded.event_sources.schedules += sources.schedules
+    unused = sorted(set(layer_dirs or {}) - used_arns)
+    if unused:
+        raise TemplateError(f"--layer-dir {unused[0]}: no function in {path.name} names that layer ARN")
     return loaded
 
 
-def _layers(refs: list[Any], resources: Mapping[str, Any], resolver: Resolver, base: Path, where: str) -> list[Path]:
-    paths = []
+def _layers(
+    refs: list[Any],
+    resources: Mapping[str, Any],
+    resolver: Resolver,
+    base: Path,
+    where: str,
+    layer_dirs: Mapping[str, Path],
+) -> tuple[list[Path], list[str]]:
+    """The function's layer directories, and the published ARNs it names that no ``layer_dirs`` entry stands in for."""
+    paths, missing = [], []
     for ref in refs:
+        if isinstance(ref, str) and ref.startswith("arn:"):  # a published layer
+            if ref in layer_dirs:
+                paths.append(layer_dirs[ref].resolve())
+            else:
+                missing.append(ref)
+            continue
         # Layers were resolved already, so a Ref to a layer resource is now its logical id.
         layer = resources.get(ref) if isinstance(ref, str) else None
         if not isinstance(layer, dict) or layer.get("Type") != LAYER:
-            continue  # a published layer ARN: not available locally
+            missing.append(str(ref))  # e.g. an AWS::Lambda::LayerVersion: nothing local to run it from
+            continue
         content = resolver.resolve((layer.get("Properties") or {}).get("ContentUri", "."))
         if not isinstance(content, str) or not (base / content).is_dir():
             raise TemplateError(f"{where}: layer {ref} ContentUri {content!r} is not a local directory")
         paths.append(base / content)
-    return paths
+    return paths, missing
 
 
 def _unserved_events(logical_id: str, events: Mapping[str, Any]) -> list[str]:
