@@ -47,16 +47,32 @@ class LoadedTemplate:
     event_sources: EventSourceSpecs = field(default_factory=EventSourceSpecs)
 
 
+# A value is a double-quoted string (spaces allowed, \" and \\ escaped) or a run of non-spaces, as SAM reads them.
+_VALUE = r'"(?:\\.|[^"\\])*"|\S+?(?=\s|$)'
+_LONG_FORM = re.compile(rf"ParameterKey=([^,\s=]+),ParameterValue=({_VALUE}|)")
+_SHORT_FORM = re.compile(rf"([^\s=]+)=({_VALUE}|)")
+
+
+def _unquoted(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        return re.sub(r"\\(.)", r"\1", value[1:-1])
+    return value
+
+
 def parse_parameter_overrides(items: list[str]) -> dict[str, str]:
-    """``["Key=Value", "ParameterKey=K,ParameterValue=V"]`` (both SAM forms) -> ``{"Key": "Value", "K": "V"}``."""
+    """``["Key=Value", 'Key="a b"', "ParameterKey=K,ParameterValue=V"]`` (SAM's forms, several per string
+    separated by spaces, values optionally in double quotes, which are removed) -> ``{"Key": "Value", ...}``."""
     result: dict[str, str] = {}
     for item in items:
-        for token in re.findall(r"ParameterKey=[^,]+,ParameterValue=\S*|\S+=\S*", item) or [item]:
-            match = re.fullmatch(r"ParameterKey=([^,]+),ParameterValue=(.*)", token)
-            key, sep, value = (match.group(1), "=", match.group(2)) if match else token.partition("=")
-            if not sep or not key:
-                raise TemplateError(f"parameter override {token!r} is not KEY=VALUE")
-            result[key] = value
+        rest = item.strip()
+        while rest:
+            match = _LONG_FORM.match(rest) or _SHORT_FORM.match(rest)
+            end = match.end() if match else 0
+            if match is None or (end < len(rest) and not rest[end].isspace()):
+                token = rest.split(None, 1)[0]
+                raise TemplateError(f"parameter override {token!r} is not KEY=VALUE (quote a value with spaces)")
+            result[match.group(1)] = _unquoted(match.group(2))
+            rest = rest[end:].lstrip()
     return result
 
 

@@ -149,3 +149,18 @@ def test_parameter_overrides_accept_both_sam_forms():
     }
     with pytest.raises(TemplateError, match="KEY=VALUE"):
         parse_parameter_overrides(["novalue"])
+
+
+def test_parameter_overrides_in_one_string_take_quoted_values_as_sam_does():
+    given = ['A="arn:aws:x" B="two words" C=plain', 'ParameterKey=D,ParameterValue="d e"', 'E= F="q\\"uote"']
+    assert parse_parameter_overrides(given) == {
+        "A": "arn:aws:x",
+        "B": "two words",
+        "C": "plain",
+        "D": "d e",
+        "E": "",
+        "F": 'q"uote',
+    }
+    for bad in ("=x", 'K="a"b', "K=1 stray"):
+        with pytest.raises(TemplateError, match="is not KEY=VALUE"):
+            parse_parameter_overrides([bad])
