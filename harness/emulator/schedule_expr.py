@@ -3,7 +3,8 @@
 The rules are EventBridge's (Schedule expressions for rules, in the EventBridge user guide): ``rate(1 minute)`` is
 singular for 1 and plural otherwise; ``cron(minutes hours day-of-month month day-of-week year)`` has six fields,
 day-of-week counts ``1-7`` from Sunday (or ``SUN-SAT``), one of day-of-month and day-of-week must be ``?``, and
-``*``, ``,``, ``-``, ``/``, ``L``, ``W`` (day-of-month) and ``#`` (day-of-week) are understood. Times are UTC unless
+``*``, ``,``, ``-``, ``/``, ``L``, ``W`` and ``LW`` (day-of-month: last day, nearest weekday, last weekday), ``L``
+and ``#`` (day-of-week: last such day, nth such day) are understood. Times are UTC unless
 a ScheduleV2 names a ``ScheduleExpressionTimezone``. Anything else is a ``ValueError`` whose message says what.
 
 Example
@@ -107,6 +108,11 @@ class Cron:
             return True
         if field == "L":
             return day.day == last
+        if field == "LW":  # the last weekday (Monday to Friday) of the month
+            target = date(day.year, day.month, last)
+            while target.weekday() > 4:
+                target -= timedelta(days=1)
+            return day == target
         if field.endswith("W"):
             target = date(day.year, day.month, min(int(field[:-1]), last))
             if target.weekday() == 5:  # Saturday: the Friday before, unless that leaves the month
@@ -163,7 +169,7 @@ def _cron(body: str, zone: ZoneInfo | None) -> Cron:
     minutes, hours, dom, month, dow, year = fields
     if (dom == "?") == (dow == "?"):
         raise ValueError(f"cron({body}): exactly one of day-of-month and day-of-week must be '?'")
-    if dom != "?" and not (dom == "L" or re.fullmatch(r"\d{1,2}W", dom)):
+    if dom != "?" and not (dom.upper() in ("L", "LW") or re.fullmatch(r"\d{1,2}W", dom, flags=re.IGNORECASE)):
         _set(dom, 1, 31, "day-of-month")  # raises when malformed
     if dow != "?":
         _check_special(dow, "day-of-week", r"([1-7]|SUN|MON|TUE|WED|THU|FRI|SAT)(#[1-5]|L)|L|[^#L]+")

@@ -39,6 +39,9 @@ def test_cron_last_day_nearest_weekday_and_nth_weekday_of_the_month():
     # the second Tuesday (day 3) of March 2026 is the 10th
     assert parse_schedule("cron(30 8 ? * 3#2 *)").next_fire(at(2026, 3, 1)) == at(2026, 3, 10, 8, 30)
     assert parse_schedule("cron(0 0 ? * 6L *)").next_fire(at(2026, 1, 1)) == at(2026, 1, 30)  # last Friday
+    # LW, the last weekday: 2026-05-31 is a Sunday, so Friday the 29th; 2026-06-30 is a Tuesday, itself
+    assert parse_schedule("cron(0 17 LW * ? *)").next_fire(at(2026, 5, 1)) == at(2026, 5, 29, 17, 0)
+    assert parse_schedule("cron(0 17 lw * ? *)").next_fire(at(2026, 5, 29, 17, 0)) == at(2026, 6, 30, 17, 0)
 
 
 def test_cron_with_a_time_zone_fires_at_local_time():
