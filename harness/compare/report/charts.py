@@ -75,8 +75,10 @@ def svg(figure: Any) -> str:
     return f'{root} width="100%"{text[root_end:]}'
 
 
-def _steps(series: ConnectionSeries) -> list[tuple[str, float, dict[str, list[tuple[float, int]]], int | None]]:
-    """Each step on its own time axis: (label, width s, strategy -> points from the step's start, its limit)."""
+def _steps(
+    series: ConnectionSeries,
+) -> list[tuple[str, float, dict[str, list[tuple[float, int]]], list[tuple[int, str]]]]:
+    """Each step on its own time axis: (label, width s, strategy -> points from the step's start, its limits)."""
     steps = []
     for index, (start, step) in enumerate(series.boundaries):
         end = series.boundaries[index + 1][0] if index + 1 < len(series.boundaries) else series.end_s
@@ -86,8 +88,8 @@ def _steps(series: ConnectionSeries) -> list[tuple[str, float, dict[str, list[tu
             for part in parts
             if (part and start <= part[0][0] < end) or (part and start == end == part[0][0])
         }
-        cap = next((cap for lo, _, cap in series.visible_limits if lo == start), None)
-        steps.append((step, end - start, lines, cap))
+        caps = [(cap, name) for lo, _, cap, name in series.visible_limits if lo == start]
+        steps.append((step, end - start, lines, caps))
     return steps
 
 
@@ -113,7 +115,7 @@ def connections_figure(report: Report, scenario: str) -> Any:
     axis the short steps would be squeezed into its first seconds. The connection axis is shared, to compare panels.
     """
     series = connection_series(report, scenario)
-    steps = _steps(series) or [("", 0.0, {}, None)]
+    steps = _steps(series) or [("", 0.0, {}, [])]
     columns = min(len(steps), _PANEL_COLUMNS)
     rows = math.ceil(len(steps) / columns)
     figure, grid = _figure(rows, columns, height=1.2 + 3.4 * rows, sharey=True)
@@ -122,7 +124,7 @@ def connections_figure(report: Report, scenario: str) -> Any:
         if index >= len(steps):
             axes.set_visible(False)
             continue
-        step, width, lines, cap = steps[index]
+        step, width, lines, caps = steps[index]
         for strategy, points in lines.items():
             axes.plot(
                 [t for t, _ in points],
@@ -131,10 +133,10 @@ def connections_figure(report: Report, scenario: str) -> Any:
                 linewidth=widths[strategy],  # wider first: a line hidden under a later one still shows its edge
                 marker="o" if len(points) == 1 else None,
             )
-        if cap is not None:
+        for cap, name in caps:
             axes.axhline(cap, color="#b91c1c", linestyle="dashed", linewidth=1)
             axes.annotate(
-                f"max_connections={cap}",
+                f"{name}={cap}",
                 (1.0, cap),
                 xycoords=("axes fraction", "data"),
                 xytext=(-4, 3),

@@ -86,6 +86,10 @@ def error_groups(summaries: list[RunSummary]) -> dict[str, dict[str, int]]:
     return {strategy: dict(counts.most_common()) for strategy, counts in grouped.items()}
 
 
+# The run parameters that are a ceiling on the connections chart, and the name each is drawn with.
+LIMITS = (("max_connections", "max_connections"), ("max_concurrency", "MaximumConcurrency"))
+
+
 @dataclass(frozen=True, slots=True)
 class ConnectionSeries:
     """Server connections over time for one scenario, steps laid end to end on one time axis.
@@ -97,21 +101,23 @@ class ConnectionSeries:
     segments: dict[str, list[list[tuple[float, int]]]]  # strategy -> one list of (t, connections) per step
     boundaries: list[tuple[float, str]]  # (start time, step label) per step
     end_s: float
-    limits: list[tuple[float, float, int]] = field(default_factory=list)  # (start, end, max_connections) per step
+    # (start, end, value, name) per step and ceiling: the server's max_connections, and an SQS mapping's
+    # MaximumConcurrency (the most connections its environments can hold) where the scenario has one
+    limits: list[tuple[float, float, int, str]] = field(default_factory=list)
 
     @property
     def peak(self) -> int:
         return max((y for parts in self.segments.values() for part in parts for _, y in part), default=0)
 
     @property
-    def visible_limits(self) -> list[tuple[float, float, int]]:
+    def visible_limits(self) -> list[tuple[float, float, int, str]]:
         """Limits worth drawing: a roomy server's cap far above every line would only flatten the chart."""
         return [limit for limit in self.limits if limit[2] <= max(2 * self.peak, 1)]
 
     @property
     def y_top(self) -> int:
         """The highest value a chart must show: the peak, or a drawn limit above it."""
-        return max([self.peak, *(cap for _, _, cap in self.visible_limits), 1])
+        return max([self.peak, *(cap for _, _, cap, _ in self.visible_limits), 1])
 
 
 def _span(run: RunRecord) -> float:
@@ -123,7 +129,7 @@ def connection_series(report: Report, scenario: str) -> ConnectionSeries:
     steps = _unique([run.step for run in runs])
     segments: dict[str, list[list[tuple[float, int]]]] = {name: [] for name in _unique([r.strategy for r in runs])}
     boundaries: list[tuple[float, str]] = []
-    limits: list[tuple[float, float, int]] = []
+    limits: list[tuple[float, float, int, str]] = []
     offset = 0.0
     for step in steps:
         in_step = [run for run in runs if run.step == step]
@@ -133,9 +139,10 @@ def connection_series(report: Report, scenario: str) -> ConnectionSeries:
             points = [(offset + s.t_s, s.app) for s in sorted(run.samples, key=lambda s: s.t_s)]
             if points:
                 segments[run.strategy].append(points)
-        cap = next((run.parameters.get("max_connections") for run in in_step), None)
-        if isinstance(cap, int):
-            limits.append((offset, offset + width, cap))
+        for parameter, name in LIMITS:
+            cap = next((run.parameters.get(parameter) for run in in_step), None)
+            if isinstance(cap, int) and not isinstance(cap, bool):
+                limits.append((offset, offset + width, cap, name))
         offset += width
     return ConnectionSeries(segments=segments, boundaries=boundaries, end_s=offset, limits=limits)
 

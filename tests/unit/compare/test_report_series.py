@@ -25,7 +25,7 @@ def test_a_cap_close_to_the_lines_is_drawn_and_a_roomy_one_is_not() -> None:
     tight = Report(machine={}, parameters={}, runs=[make_run("null", "s", "a", ok=1, peak=18, max_connections=20)])
     roomy = Report(machine={}, parameters={}, runs=[make_run("null", "s", "a", ok=1, peak=4, max_connections=200)])
     series = connection_series(tight, "s")
-    assert series.visible_limits == [(0.0, series.end_s, 20)]
+    assert series.visible_limits == [(0.0, series.end_s, 20, "max_connections")]
     assert connection_series(tight, "s").y_top == 20
     assert connection_series(roomy, "s").visible_limits == []
     assert connection_series(roomy, "s").y_top == 4
@@ -61,3 +61,13 @@ def test_latency_chart_switches_to_log_scale_when_figures_span_orders_of_magnitu
     close = Report(machine={}, parameters={}, runs=[fast])
     assert "ms, log scale" in latency_figure(spread, "s").axes[0].get_ylabel()
     assert "ms, linear scale" in latency_figure(close, "s").axes[0].get_ylabel()
+
+
+def test_an_sqs_mappings_maximum_concurrency_is_drawn_as_a_limit_beside_max_connections() -> None:
+    run = make_run("single", "queue_backlog", "2000 messages", ok=1, peak=4, max_connections=6)
+    run.parameters["max_concurrency"] = 5
+    series = connection_series(Report(machine={}, parameters={}, runs=[run]), "queue_backlog")
+    assert series.visible_limits == [
+        (0.0, series.end_s, 6, "max_connections"),
+        (0.0, series.end_s, 5, "MaximumConcurrency"),
+    ]
