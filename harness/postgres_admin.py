@@ -6,6 +6,8 @@ named :data:`~harness.postgres_log.ADMIN_APPLICATION_NAME` so the log reader can
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -93,6 +95,15 @@ class PostgresServer:
 
     def restart(self, mode: str = "fast") -> None:
         raise PostgresError("this server was not started by the lab and cannot be restarted from here")
+
+    # -- what the monitor may read beyond SQL --------------------------------------------------------------------
+    def connection_log(self) -> Path | None:
+        """The server's log with ``log_connections`` on, where this machine can read it; None: not readable here."""
+        return None
+
+    def host_pids(self, pids: Sequence[int]) -> list[int]:
+        """The backends ``pids`` (as ``pg_stat_activity`` names them) as this machine's processes; [] if not here."""
+        return []
 
 
 class ExternalPostgres(PostgresServer):

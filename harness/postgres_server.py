@@ -23,7 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -207,6 +207,12 @@ class EmbeddedPostgres(PostgresServer):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.cleanup()
+
+    def connection_log(self) -> Path | None:
+        return self.log_path if self.log_connections and self._root is not None else None
+
+    def host_pids(self, pids: Sequence[int]) -> list[int]:
+        return list(pids)  # a server started here: its backends are this machine's processes
 
     def log_lines(self) -> Iterator[str]:
         """The server log so far, line by line (connections authorised, FATAL errors, ...)."""

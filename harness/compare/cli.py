@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.cli_types import bounded, count_list
+from harness.compare.postgres_backend import BACKENDS, DockerUnavailableError
 from harness.compare.scenarios import SCENARIOS, CompareOptions
 from harness.compare.strategies import strategy_names
 from harness.compare.workload_spec import SpecError, WorkloadSpec, parse_event, parse_setup, parse_setup_sql
@@ -78,6 +79,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="queue_backlog: messages enqueued at once, 1%% of them poison (default 2000)",
     )
     parser.add_argument("--template", type=Path, default=Path("template.yaml"), help="SAM template (template.yaml)")
+    parser.add_argument(
+        "--postgres",
+        choices=BACKENDS,
+        default="embedded",
+        help="where Postgres and PgBouncer run: embedded (default, no Docker) or docker (the containers of "
+        "docker-compose.yml next to the template; a Docker engine is found, or started as root)",
+    )
     workload = parser.add_argument_group(
         "your function",
         "what every scenario and strategy runs (default: the items function, 4 reads of a seeded row per create; "
@@ -167,6 +175,7 @@ def options_from_args(args: argparse.Namespace, workload: WorkloadSpec | None = 
         template=args.template,
         output_dir=args.output,
         workload=workload,
+        postgres=args.postgres,
         **sizes,  # type: ignore[arg-type]
     )
 
@@ -250,6 +259,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         options = options_from_args(args, workload_from_args(args))
+        if args.target and args.postgres != "embedded":
+            print("harness compare: --postgres has no effect with --target (the target has its own)", file=sys.stderr)
+            return 2
         if args.target:
             options.spec  # noqa: B018 - parsed now: a missing default event file is named before the target is called
             return _run_remote(args, options)
@@ -264,6 +276,9 @@ def run(args: argparse.Namespace) -> int:
 
         check_functions(args.template, options.spec)
         return _write(run_compare(options), options)
+    except DockerUnavailableError as exc:  # --postgres docker without an engine, its images or the compose file
+        print(f"harness compare: --postgres docker: {exc}", file=sys.stderr)
+        return 2
     except SpecError as exc:  # a bad --function/--event/--setup, found before the run or by its setup
         print(f"harness compare: {exc}", file=sys.stderr)
         return 2

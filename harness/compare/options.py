@@ -34,6 +34,7 @@ class CompareOptions:
     template: Path = Path("template.yaml")
     output_dir: Path = Path("reports")
     workload: WorkloadSpec | None = None  # None: the template's items function with its own events (make compare)
+    postgres: str = "embedded"  # where the servers run: embedded (here) or docker (the compose file's containers)
 
     @property
     def spec(self) -> WorkloadSpec:

@@ -4,6 +4,10 @@ That is ``sam local start-lambda`` (Docker), the deployed stack on AWS (no endpo
 ``harness emulate``. The lab cannot freeze, reclaim or pre-warm someone else's environments, nor create databases on
 their server, so only the traffic scenarios run (``burst`` and ``ramp``), once, against the configuration the stack has;
 the monitor watches the database named by ``--database-url``.
+
+Cold starts and the handler's database time are read from the invocation's log tail (``LogType=Tail``). SAM CLI's
+``start-lambda`` refuses that header with ``501 NotImplemented`` ("None is only supported"), before the function runs:
+the target then asks without it from there on, and the report says those two figures are not measured.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +34,10 @@ from harness.postgres import ExternalPostgres
 __all__ = ["REMOTE_SCENARIOS", "RemoteTarget", "run_remote"]
 
 REMOTE_SCENARIOS = ("burst", "ramp")
+NO_TAIL_NOTE = (
+    "the target does not return log tails (LogType=Tail answered NotImplemented, as sam local start-lambda does): "
+    "cold starts and the handler's DB time are not measured"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +63,37 @@ class RemoteTarget:
             region_name=region,
             config=Config(max_pool_connections=max_connections, retries={"max_attempts": 0}, read_timeout=120),
         )
+        self._tails = True  # until the target refuses LogType=Tail
+        self._lock = threading.Lock()
+
+    @property
+    def returns_log_tails(self) -> bool:
+        """False once the target refused ``LogType=Tail`` (every invocation since went without it)."""
+        with self._lock:
+            return self._tails
+
+    def _refused_tail(self, exc: ClientError) -> bool:
+        """A 501 NotImplemented naming the log type: the invocation never ran, so asking again is safe."""
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        refused = status == 501 and "log-type" in str(error.get("Message", "")).lower()
+        if refused:
+            with self._lock:
+                self._tails = False
+        return refused
+
+    def _send(self, function: str, payload: bytes, *, log_tail: bool) -> Any:
+        tail = log_tail and self.returns_log_tails
+        try:
+            return self.client.invoke(FunctionName=function, Payload=payload, LogType="Tail" if tail else "None")
+        except ClientError as exc:
+            if tail and self._refused_tail(exc):
+                return self.client.invoke(FunctionName=function, Payload=payload, LogType="None")
+            raise
 
     def invoke(self, function: str, event: dict[str, Any], *, log_tail: bool = False) -> RemoteResult:
         try:
-            response = self.client.invoke(
-                FunctionName=function, Payload=json.dumps(event).encode(), LogType="Tail" if log_tail else "None"
-            )
+            response = self._send(function, json.dumps(event).encode(), log_tail=log_tail)
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
@@ -70,13 +104,13 @@ class RemoteTarget:
                 throttled=code == "TooManyRequestsException",
             )
         raw = response["Payload"].read()
-        tail = base64.b64decode(response["LogResult"]).decode(errors="replace") if "LogResult" in response else None
+        log = base64.b64decode(response["LogResult"]).decode(errors="replace") if "LogResult" in response else None
         return RemoteResult(
             status_code=int(response["StatusCode"]),
             payload=json.loads(raw) if raw else None,
             function_error=response.get("FunctionError"),
-            log_tail=tail,
-            cold_start=bool(tail and "Init Duration" in tail),
+            log_tail=log,
+            cold_start=bool(log and "Init Duration" in log),
         )
 
 
@@ -124,4 +158,6 @@ def run_remote(
             )
             report.runs.append(run)
     report.parameters["success_rule"] = judge.describe()
+    if not target.returns_log_tails:
+        report.parameters.setdefault("notes", []).append(NO_TAIL_NOTE)
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+from harness.compare.postgres_backend import backend_for
 from harness.compare.scenarios import SCENARIOS, CompareOptions, ScenarioContext
 from harness.compare.strategies import STRATEGIES
 from harness.compare.verdicts import compute_verdicts
@@ -16,9 +17,12 @@ __all__ = ["run_compare"]
 
 
 def run_compare(options: CompareOptions) -> Report:
-    """Every scenario for every strategy; all strategies of a scenario run back to back, on the same machine state."""
+    """Every scenario for every strategy; all strategies of a scenario run back to back, on the same machine state.
+
+    The servers run where ``options.postgres`` says; a Docker backend that cannot start raises DockerUnavailableError.
+    """
     report = Report(machine=describe_machine(), parameters=options.as_dict())
-    with Lab(template=options.template) as lab:
+    with Lab(template=options.template, backend=backend_for(options.postgres, options.template)) as lab:
         strategies = [s for s in STRATEGIES if s.name in options.strategies]
         if not lab.has_pgbouncer:
             skipped = [s.name for s in strategies if s.via_pgbouncer]

@@ -3,12 +3,16 @@
 Each scenario asks for the server it needs (a roomy one, one with a small ``max_connections``, one with an
 ``idle_session_timeout``); servers are started on first use and shared by every strategy of that scenario. Every
 (strategy, scenario) pair gets a fresh database, so connection counts never mix.
+
+Where the servers run is a :class:`ServerBackend`: by default :class:`EmbeddedBackend` (processes on this machine);
+``harness compare --postgres docker`` passes one that runs them in containers. The lab itself never asks which.
 """
 
 from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -18,7 +22,19 @@ import sqlalchemy as sa
 from harness.pgbouncer import PgBouncer, find_pgbouncer
 from harness.postgres import EmbeddedPostgres, PostgresServer
 
-__all__ = ["APP_ROLE", "FUNCTION", "LOCAL_PARAMETERS", "Deployment", "Lab", "ServerProfile", "Strategy", "migrate"]
+__all__ = [
+    "APP_ROLE",
+    "FUNCTION",
+    "LOCAL_PARAMETERS",
+    "Bouncer",
+    "Deployment",
+    "EmbeddedBackend",
+    "Lab",
+    "ServerBackend",
+    "ServerProfile",
+    "Strategy",
+    "migrate",
+]
 
 APP_ROLE = "app"
 FUNCTION = "ItemsFunction"
@@ -51,32 +67,31 @@ class ServerProfile:
     idle_session_timeout_s: float | None = None
 
 
-@dataclass(slots=True)
-class Deployment:
-    """One strategy's stack for one run: its database, the URL its functions use, and the direct one (for setup)."""
+class Bouncer(Protocol):
+    """A PgBouncer in transaction mode in front of a lab server: what the lab reads of it."""
 
-    server: PostgresServer
-    database: str
-    database_url: str
-    bouncer: PgBouncer | None
-    direct_url: str = ""
+    def url(self, database: str, *, user: str, password: str) -> str: ...
+
+
+class ServerBackend(Protocol):
+    """Where the lab's Postgres servers and bouncers run; the backend owns them and stops them in :meth:`close`.
+
+    ``users`` are login roles (name -> password) that must exist on the server handed out, and that the bouncer
+    authenticates. A backend may keep one server per profile, or one at a time (then a server handed out earlier is
+    gone once another profile is asked for: the lab asks only once the previous runs are over).
+    """
+
+    @property
+    def has_pgbouncer(self) -> bool: ...
+    def server(self, profile: ServerProfile, *, users: Mapping[str, str]) -> PostgresServer: ...
+    def bouncer(self, profile: ServerProfile, *, users: Mapping[str, str], pool_size: int) -> Bouncer: ...
+    def close(self) -> None: ...
 
 
 @dataclass
-class Lab:
-    """Servers and bouncers started on demand and stopped together.
+class EmbeddedBackend:
+    """Servers as processes on this machine (:class:`EmbeddedPostgres`, :class:`PgBouncer`), one per profile."""
 
-    Parameters
-    ----------
-    template:
-        The SAM template whose functions are run.
-    pgbouncer_pool_size:
-        Server connections PgBouncer keeps per database (the proxy's budget).
-    """
-
-    template: Path = Path("template.yaml")
-    pgbouncer_pool_size: int = 5
-    password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     _servers: dict[ServerProfile, EmbeddedPostgres] = field(default_factory=dict)
     _bouncers: dict[ServerProfile, PgBouncer] = field(default_factory=dict)
 
@@ -84,21 +99,71 @@ class Lab:
     def has_pgbouncer(self) -> bool:
         return find_pgbouncer() is not None
 
-    def server(self, profile: ServerProfile) -> EmbeddedPostgres:
+    def server(self, profile: ServerProfile, *, users: Mapping[str, str]) -> EmbeddedPostgres:
         if profile not in self._servers:
             server = EmbeddedPostgres(
                 max_connections=profile.max_connections, idle_session_timeout_s=profile.idle_session_timeout_s
             ).start()
             self._servers[profile] = server  # kept before anything else can fail, so close() stops it
-            server.create_role(APP_ROLE, self.password)
+            for name, password in users.items():
+                server.create_role(name, password)
         return self._servers[profile]
 
-    def bouncer(self, profile: ServerProfile) -> PgBouncer:
+    def bouncer(self, profile: ServerProfile, *, users: Mapping[str, str], pool_size: int) -> PgBouncer:
         if profile not in self._bouncers:
             self._bouncers[profile] = PgBouncer(
-                self.server(profile), users={APP_ROLE: self.password}, default_pool_size=self.pgbouncer_pool_size
+                self.server(profile, users=users), users=users, default_pool_size=pool_size
             ).start()
         return self._bouncers[profile]
+
+    def close(self) -> None:
+        for bouncer in self._bouncers.values():
+            bouncer.cleanup()
+        for server in self._servers.values():
+            server.cleanup()
+        self._bouncers.clear()
+        self._servers.clear()
+
+
+@dataclass(slots=True)
+class Deployment:
+    """One strategy's stack for one run: its database, the URL its functions use, and the direct one (for setup)."""
+
+    server: PostgresServer
+    database: str
+    database_url: str
+    bouncer: Bouncer | None
+    direct_url: str = ""
+
+
+@dataclass
+class Lab:
+    """Servers and bouncers started on demand (by the backend) and stopped together.
+
+    Parameters
+    ----------
+    template:
+        The SAM template whose functions are run.
+    pgbouncer_pool_size:
+        Server connections PgBouncer keeps per database (the proxy's budget).
+    backend:
+        Where the servers run (default: embedded, on this machine).
+    """
+
+    template: Path = Path("template.yaml")
+    pgbouncer_pool_size: int = 5
+    password: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    backend: ServerBackend = field(default_factory=EmbeddedBackend)
+
+    @property
+    def has_pgbouncer(self) -> bool:
+        return self.backend.has_pgbouncer
+
+    def server(self, profile: ServerProfile) -> PostgresServer:
+        return self.backend.server(profile, users={APP_ROLE: self.password})
+
+    def bouncer(self, profile: ServerProfile) -> Bouncer:
+        return self.backend.bouncer(profile, users={APP_ROLE: self.password}, pool_size=self.pgbouncer_pool_size)
 
     def deploy(self, strategy: Strategy, profile: ServerProfile) -> Deployment:
         """A fresh, empty database for one run (the workload's setup creates its schema), and its URLs."""
@@ -125,12 +190,7 @@ class Lab:
         return {function: env}
 
     def close(self) -> None:
-        for bouncer in self._bouncers.values():
-            bouncer.cleanup()
-        for server in self._servers.values():
-            server.cleanup()
-        self._bouncers.clear()
-        self._servers.clear()
+        self.backend.close()
 
     def __enter__(self) -> Lab:
         return self

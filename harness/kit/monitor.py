@@ -19,7 +19,7 @@ import psycopg2
 from harness import postgres_log
 from harness.kit.memory import private_kib
 from harness.kit.records import ConnectionSample
-from harness.postgres import EmbeddedPostgres, PostgresServer
+from harness.postgres import PostgresServer
 
 __all__ = ["ConnectionMonitor", "MonitorResult"]
 
@@ -49,7 +49,8 @@ class ConnectionMonitor:
     Parameters
     ----------
     server:
-        The server to watch; an :class:`EmbeddedPostgres` also gives its log for exact connection counts.
+        The server to watch; one whose log is readable here (:meth:`PostgresServer.connection_log`) gives exact
+        connection counts, one whose backends are processes here (:meth:`PostgresServer.host_pids`) their memory.
     database:
         The application's database: every backend connected to it counts as the application's.
     interval_s:
@@ -121,9 +122,9 @@ class ConnectionMonitor:
                     self._result.samples.append(
                         ConnectionSample(t_s=round(now - self._t0, 4), app=len(app_pids), total=len(rows))
                     )
-                    # /proc describes this machine's processes: only a server started here has its backends there
-                    if now >= next_memory and app_pids and isinstance(self.server, EmbeddedPostgres):
-                        self._sample_memory(app_pids)
+                    # /proc describes this machine's processes: the server maps its backends to them, if it can
+                    if now >= next_memory and app_pids:
+                        self._sample_memory(self.server.host_pids(app_pids))
                         next_memory = now + MEMORY_EVERY_S
                     if self._stop.wait(self.interval_s):
                         break
@@ -138,9 +139,7 @@ class ConnectionMonitor:
 
     # -- connections opened, from the server log -----------------------------------------------------------------
     def _log_path(self) -> Path | None:
-        if isinstance(self.server, EmbeddedPostgres) and self.server.log_connections:
-            return self.server.log_path
-        return None
+        return self.server.connection_log()
 
     def _log_size(self) -> int:
         path = self._log_path()

@@ -4,7 +4,8 @@
 # machine-wide cache so that images built once serve every clone. Only an engine this script started is stopped.
 # It also makes sure `docker compose` (v2) is there, installing the plugin as root on Debian when it is not.
 #
-#   scripts/docker/engine.sh start   # prints `export DOCKER_HOST=...` for the caller to eval; exit 3: no engine
+#   scripts/docker/engine.sh start   # prints `export DOCKER_HOST=...` for the caller to eval (and
+#                                    # `export DOCKER_ENGINE_STARTED=1` when it started the engine); exit 3: no engine
 #   scripts/docker/engine.sh stop    # stops the engine `start` started (no-op otherwise)
 set -euo pipefail
 
@@ -52,17 +53,20 @@ engine_answers() { DOCKER_HOST="$1" timeout 10 docker version --format '{{.Serve
 
 # Prints the DOCKER_HOST of an engine that answers, starting one if need be.
 find_engine() {
-  if [ -n "${DOCKER_HOST:-}" ] && engine_answers "$DOCKER_HOST"; then
-    echo "$DOCKER_HOST"; return 0
+  if [ -n "${DOCKER_HOST:-}" ]; then   # the engine the user named, or none: never another one behind their back
+    if engine_answers "$DOCKER_HOST"; then echo "$DOCKER_HOST"; return 0; fi
+    echo "no Docker engine answers at DOCKER_HOST=$DOCKER_HOST (unset it to use the default socket," \
+         "or to let this script start one as root)" >&2
+    return 3
   fi
-  if [ -z "${DOCKER_HOST:-}" ] && engine_answers "unix:///var/run/docker.sock"; then
+  if engine_answers "unix:///var/run/docker.sock"; then
     echo "unix:///var/run/docker.sock"; return 0
   fi
   if [ -S "$SOCK" ] && engine_answers "unix://$SOCK"; then   # ours, left by an earlier run that was killed
     echo "unix://$SOCK"; return 0
   fi
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    echo "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}, /var/run/docker.sock): start Docker, or run" \
+    echo "no Docker engine answers (DOCKER_HOST unset, /var/run/docker.sock): start Docker, or run" \
          "this as root on Debian/Ubuntu so that it can install and start one" >&2
     return 3
   fi
@@ -78,7 +82,7 @@ find_engine() {
   nohup dockerd --data-root "$STATE/data" --exec-root "$STATE/exec" --pidfile "$PIDFILE" -H "unix://$SOCK" \
     >"$STATE/dockerd.log" 2>&1 </dev/null &
   for _ in $(seq 1 120); do
-    if engine_answers "unix://$SOCK"; then echo "unix://$SOCK"; return 0; fi
+    if engine_answers "unix://$SOCK"; then echo "unix://$SOCK"; : >"$STATE/started"; return 0; fi
     sleep 0.5
   done
   echo "dockerd did not answer within 60 s; its log: $STATE/dockerd.log" >&2
@@ -88,10 +92,12 @@ find_engine() {
 
 start() {
   local host
-  mkdir -p "$CACHE"
+  mkdir -p "$CACHE" "$STATE"
+  rm -f "$STATE/started"
   host="$(find_engine)" || return 3
   ensure_compose || return 3
   echo "export DOCKER_HOST=$host"
+  if [ -f "$STATE/started" ]; then rm -f "$STATE/started"; echo "export DOCKER_ENGINE_STARTED=1"; fi
 }
 
 stop() {

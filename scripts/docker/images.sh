@@ -8,6 +8,7 @@
 #
 #   scripts/docker/images.sh            # DOCKER_HOST must name a running engine (see scripts/docker/engine.sh)
 #   scripts/docker/images.sh --list     # print the tags and exit
+#   scripts/docker/images.sh --compose  # only the compose file's images (harness compare --postgres docker)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -181,7 +182,9 @@ ensure() {
   "$builder"
 }
 
-ensure "$LAMBDA_TAG" "$(debian_arch "$LAMBDA_ARCH")" build_lambda_python
-ensure_emulation "$(debian_arch "$LAMBDA_ARCH")"   # the functions' containers run in it, pulled or built
+if [ "${1:-}" != --compose ]; then
+  ensure "$LAMBDA_TAG" "$(debian_arch "$LAMBDA_ARCH")" build_lambda_python
+  ensure_emulation "$(debian_arch "$LAMBDA_ARCH")"   # the functions' containers run in it, pulled or built
+fi
 ensure "$POSTGRES_TAG" "$HOST_ARCH" build_postgres
 ensure "$PGBOUNCER_TAG" "$HOST_ARCH" build_pgbouncer

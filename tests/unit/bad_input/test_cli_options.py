@@ -30,6 +30,11 @@ CASES: list[tuple[list[str], str]] = [
     (["compare", "--target", "http://127.0.0.1:1"], "--database-url"),
     (["compare", "--bogus"], "--bogus"),
     (["compare", "--messages", "5"], "--messages"),
+    (["compare", "--postgres", "podman"], "--postgres"),
+    (
+        ["compare", "--postgres", "docker", "--target", "http://127.0.0.1:1", "--database-url", "postgresql://x@h/d"],
+        "--postgres",
+    ),
     (["faults", "--clients", "0"], "--clients"),
     (["faults", "--clients", "2.5"], "--clients"),
     (["faults", "--duration", "nan"], "--duration"),
@@ -105,3 +110,20 @@ def test_bench_refuses_a_directory_as_output_before_measuring(
 ) -> None:
     assert main(["bench", "--output", str(tmp_path)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_compare_on_docker_without_an_engine_exits_2_with_one_line_and_starts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a DOCKER_HOST that names no engine (the script never starts another one behind the user's back)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    monkeypatch.setenv("SERVERLESS_SQLALCHEMY_CACHE", str(tmp_path / "cache"))
+    status = main(["compare", "--quick", "--postgres", "docker", "--output", str(tmp_path / "reports")])
+    output = capsys.readouterr()
+
+    assert status == 2, output
+    assert output.err.startswith("harness compare: --postgres docker: "), output.err
+    assert len(output.err.strip().splitlines()) == 1, output.err
+    assert "Traceback" not in output.err + output.out
+    assert not (tmp_path / "cache" / "dockerd" / "dockerd.pid").exists()
+    assert not (tmp_path / "reports").exists()
