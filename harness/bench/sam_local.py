@@ -41,7 +41,6 @@ from harness.kit.percentiles import percentile
 __all__ = ["TITLE", "run"]
 
 TITLE = "sam local start-lambda (Docker) vs harness emulate"
-COMMAND = "harness bench --only sam_local"
 SAM_LEVELS = (8, 32)
 EMULATOR_LEVELS = (8, 32, 64)
 SLEEP_S = 1.0
@@ -153,7 +152,7 @@ def run(quick: bool) -> str:
         try:
             figures = _measure_all(Path(tmp), quick)
         except UnavailableError as exc:
-            return f"Command: `{COMMAND}`\n\nSkipped: {exc}."
+            return f"Skipped: {exc}."
     return _render(figures, quick)
 
 
@@ -183,10 +182,7 @@ def _render(f: dict[str, Any], quick: bool) -> str:
     sam_mem = statistics.median(f["sam_memory_mib"]) if f["sam_memory_mib"] else 0.0
     sam_invoke, harness_invoke = statistics.median(f["sam_invoke_ms"]), statistics.median(f["harness_invoke_ms"])
     lines = [
-        f"Command: `{COMMAND}"
-        + (" --quick` (smoke sizes: not figures to quote)" if quick else "`")
-        + f", measured {f['measured_at']}",
-        "",
+        *(["Smoke sizes (`--quick`): not figures to quote.", ""] if quick else []),
         "One function (Python 3.13, sleeps `event.sleep` seconds, the host's architecture) in one template, served "
         "by both and driven through boto3 `invoke`, one after the other in this run. SAM CLI runs with warm "
         "containers (`LAZY`, as samconfig.toml sets it). Warm: "
