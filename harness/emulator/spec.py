@@ -44,6 +44,9 @@ class FunctionSpec:
     layers
         Directories whose content Lambda would unpack into ``/opt``; their ``python`` subdirectory (or the
         directory itself when it has none) goes on ``PYTHONPATH``.
+    runtime
+        The template's ``Runtime`` (``python3.13``): the interpreter it names runs the function, with the layers' and
+        the function's requirements installed (see :mod:`harness.emulator.runtimes`); None: the emulator's own.
 
     Example
     -------
@@ -59,6 +62,7 @@ class FunctionSpec:
     reserved_concurrency: int | None = None
     layers: tuple[Path, ...] = ()
     function_name: str | None = None
+    runtime: str | None = None
 
     def __post_init__(self) -> None:
         if "." not in self.handler:
@@ -102,6 +106,7 @@ class InvokeResult:
     raw_payload: bytes = b""
     init_duration_ms: float | None = None
     request_id: str = ""
+    start_mode: str | None = None  # "fork" or "fresh": how the environment that ran it was started
 
     @functools.cached_property
     def payload(self) -> Any:
@@ -124,6 +129,7 @@ class EnvironmentInfo:
     age_s: float
     id: str
     idle_s: float = 0.0
+    start_mode: str | None = None  # "fork" (from a pre-imported server) or "fresh" (a new interpreter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -134,4 +140,5 @@ class EnvironmentInfo:
             "invocations": self.invocations,
             "age_s": round(self.age_s, 3),
             "idle_s": round(self.idle_s, 3),
+            "start_mode": self.start_mode,
         }

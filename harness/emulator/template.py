@@ -200,6 +200,7 @@ def load_template(
                 reserved_concurrency=int(reserved) if reserved not in (None, "") else None,
                 layers=tuple(_layers(props.get("Layers") or [], resources, resolver, base, where)),
                 function_name=str(props["FunctionName"]) if props.get("FunctionName") else None,
+                runtime=runtime,
             )
         except ValueError as exc:
             raise TemplateError(f"{where}: {exc}") from exc
