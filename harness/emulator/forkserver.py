@@ -110,6 +110,7 @@ class ForkServer:
         self._next_id = 0
         self.info: dict[str, Any] = {}
         self.stopped = False
+        self.refusing = False  # the server said forking is no longer safe: fresh interpreters from now on
 
     @property
     def pid(self) -> int:
@@ -223,7 +224,10 @@ class ForkServer:
             self._children[child.pid] = child
             self._resolve(message["id"], child)
         elif op == "failed":
+            self.refusing = self.refusing or bool(message.get("refusing"))
             self._resolve(message["id"], ForkServerError(f"{self.python}: cannot fork: {message.get('error')}"))
+        elif op == "learned":
+            self.info.setdefault("learned", []).extend(message.get("modules", []))
         elif op == "exited":
             exited = self._children.pop(int(message["pid"]), None)
             if exited is not None:

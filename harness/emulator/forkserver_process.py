@@ -13,6 +13,14 @@ Messages are JSON, one per packet:
   the child attached, or ``{"op": "failed", "id": N, "error": ...}``.
 - server -> emulator: ``{"op": "exited", "pid": P, "code": C}`` once it has reaped a child (C as Popen's
   ``returncode``: negative for a signal).
+- server -> emulator: ``{"op": "learned", "modules": [...]}`` after it has imported what a child's init imported.
+
+Learning: a function's init imports more than its layer does at module level (``create_engine`` loads the
+dialect, Powertools' Tracer loads the X-Ray SDK and botocore). Each child tells the server, over a datagram socket,
+which modules its init imported that are not the function's own code (nothing from its code directory or layers),
+once it first asks for an event; the server imports them between forks, so the next environment finds them
+imported and shares their pages. Importing a library module runs no function code; a module that starts a thread
+or loads the native runtime client stops the server (the emulator then starts fresh interpreters).
 
 The child becomes a session leader (its pid is its process group, which the emulator signals), dies with the server
 (PR_SET_PDEATHSIG; the server dies with the emulator the same way), takes the function's environment, working
@@ -45,6 +53,7 @@ from collections.abc import Callable
 from typing import Any
 
 MAX_MESSAGE = 1 << 20
+MAX_LEARNED = 128 * 1024  # a datagram must fit the socket's buffer
 PR_SET_PDEATHSIG = 1
 # What the runtime client imports, short of its native extension (``runtime_client``): loaded before a fork, the
 # child's first ``GET /next`` fails with "No Response from endpoint", so each child loads it (a few ms) and
@@ -97,7 +106,47 @@ def _exit_code(exc: SystemExit) -> int:
     return 1
 
 
-def _child(request: dict[str, Any], log_fd: int, server_pid: int, close_server: Callable[[], None]) -> None:
+def _is_function_code(module: Any, roots: list[str]) -> bool:
+    origin = getattr(getattr(module, "__spec__", None), "origin", None) or getattr(module, "__file__", None)
+    if not isinstance(origin, str):
+        return False
+    path = os.path.realpath(origin)
+    return any(path.startswith(root + os.sep) for root in roots)
+
+
+def _report_init_imports(learn: socket.socket, before: set[str], roots: list[str]) -> None:
+    """Once the runtime first asks for an event (init done), send the server the library modules init imported."""
+    try:
+        from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
+    except ImportError:
+        return
+    original = LambdaRuntimeClient.wait_next_invocation
+
+    def wait_next_invocation(self: Any) -> Any:
+        LambdaRuntimeClient.wait_next_invocation = original
+        try:
+            names = [
+                name
+                for name, module in list(sys.modules.items())
+                if name not in before
+                and module is not None
+                and name != "__main__"
+                and not name.startswith(("awslambdaric", NATIVE_CLIENT))
+                and not _is_function_code(module, roots)
+            ]
+            learn.send(json.dumps(sorted(names)).encode()[:MAX_LEARNED])
+        except OSError:
+            pass  # a full or closed socket: nothing learned from this one
+        finally:
+            learn.close()
+        return original(self)
+
+    LambdaRuntimeClient.wait_next_invocation = wait_next_invocation
+
+
+def _child(
+    request: dict[str, Any], log_fd: int, server_pid: int, close_server: Callable[[], None], learn: socket.socket
+) -> None:
     """Become the environment, run the runtime client, and never return into the server's loop."""
     code = 70
     try:
@@ -119,13 +168,16 @@ def _child(request: dict[str, Any], log_fd: int, server_pid: int, close_server: 
         os.environ.update(env)
         time.tzset()
         # What PYTHONPATH would have done at start-up: after the script directory (''), before the standard library.
-        sys.path[1:1] = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+        entries = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+        sys.path[1:1] = entries
         importlib.invalidate_caches()
         random.seed()
         for name in [name for name in sys.modules if name == "awslambdaric" or name.startswith("awslambdaric.")]:
             del sys.modules[name]
         atexit._clear()
         sys.argv = ["awslambdaric", request["handler"]]
+        before = set(sys.modules)
+        _report_init_imports(learn, before, [os.path.realpath(p) for p in [request["cwd"], *entries]])
     except BaseException:  # noqa: BLE001 - whatever went wrong, the child must not return into the server's loop
         traceback.print_exc()
         os._exit(code)
@@ -157,14 +209,38 @@ def _reap(sock: socket.socket, children: set[int]) -> None:
         _send(sock, {"op": "exited", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
+def _learn(sock: socket.socket, names: list[str]) -> bool:
+    """Import what a child's init imported (once each); False if that made forking unsafe."""
+    new = [name for name in names if name not in sys.modules]
+    if not new:
+        return True
+    loaded = []
+    for name in new:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - a module that imports only in the function's context is skipped
+            continue
+        loaded.append(name)
+    gc.collect()
+    gc.freeze()
+    safe = threading.active_count() == 1 and NATIVE_CLIENT not in sys.modules
+    _send(sock, {"op": "learned", "modules": loaded, "safe": safe})
+    return safe
+
+
 def _spawn(
-    sock: socket.socket, request: dict[str, Any], log_fd: int, close_server: Callable[[], None], children: set[int]
+    sock: socket.socket,
+    request: dict[str, Any],
+    log_fd: int,
+    close_server: Callable[[], None],
+    children: set[int],
+    learn: socket.socket,
 ) -> None:
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _child(request, log_fd, os.getppid(), close_server)
+        _child(request, log_fd, os.getppid(), close_server, learn)
     os.close(log_fd)
     children.add(pid)
     pidfd = os.pidfd_open(pid)  # before any reaping, so it names this child and no other
@@ -184,11 +260,15 @@ def serve(sock: socket.socket) -> None:
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ)
     selector.register(wake_r, selectors.EVENT_READ)
+    learned, learn = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)  # children write, we read
+    selector.register(learned, selectors.EVENT_READ)
     children: set[int] = set()
+    unsafe: str | None = None  # why forking stopped being safe: spawns are refused, children still reaped
 
     def close_server() -> None:  # in a child: the server's descriptors are not the environment's
         selector.close()
         sock.close()
+        learned.close()
         os.close(wake_r)
         os.close(wake_w)
 
@@ -206,10 +286,21 @@ def serve(sock: socket.socket) -> None:
                     if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                         fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
                 request = json.loads(data)
+                if unsafe is not None:
+                    os.close(fds[0])
+                    _send(sock, {"op": "failed", "id": request.get("id"), "error": unsafe, "refusing": True})
+                    continue
                 try:
-                    _spawn(sock, request, fds[0], close_server, children)
+                    _spawn(sock, request, fds[0], close_server, children, learn)
                 except OSError as exc:
                     _send(sock, {"op": "failed", "id": request.get("id"), "error": str(exc)})
+            elif key.fileobj is learned:
+                try:
+                    names = json.loads(learned.recv(MAX_LEARNED) or b"[]")
+                except ValueError:
+                    continue  # cut short: learn from the next child
+                if unsafe is None and not _learn(sock, [str(name) for name in names]):
+                    unsafe = "a module an init imported started a thread or loaded the native runtime client"
             else:
                 with contextlib.suppress(BlockingIOError):
                     os.read(wake_r, 4096)

@@ -112,7 +112,7 @@ class Starters:
                 cwd = Path(spec.code_uri).resolve()
                 return await server.spawn(spec.handler, cwd=cwd, env=env, log_fd=log_fd), "fork"
             except ForkServerError as exc:
-                if server.pid and not server.stopped:
+                if server.pid and not server.stopped and not server.refusing:
                     raise  # the server runs but this fork failed: the caller sees it as a failed start
                 self._broken[interpreter.python] = str(exc)
                 self.notes.append(f"fork server on {interpreter.python} unavailable ({exc}): fresh interpreters")
@@ -158,11 +158,13 @@ class Starters:
             return f"{where}: {names}: a fresh interpreter per environment"
         info = server.info
         preloaded = [name for name in info.get("preloaded", []) if not name.startswith("awslambdaric")]
+        learned = len(info.get("learned", []))
         failed = f"; not importable: {', '.join(sorted(server.failed))}" if server.failed else ""
         timing = f", {info['import_ms']:.0f} ms of imports" if "import_ms" in info else ""
         return (
             f"{where}: {names}: forked from a server (pid {server.pid}{timing}) that imported awslambdaric"
             + (f", {', '.join(preloaded)}" if preloaded else "")
+            + (f", and {learned} modules the first inits imported" if learned else "")
             + failed
         )
 
