@@ -272,6 +272,15 @@ def _render(
         f"{big['ok']} in {big['prewarm_s']:.1f} s | >= 1,000 in <= 30 s | "
         f"{'met' if held_ok and big['prewarm_s'] <= 30 else 'MISSED'} |",
         "",
+        "Start modes: `fork` (the default) forks each environment from one server per interpreter that has imported "
+        "the runtime client, what the layers import at module level and what earlier inits imported (never the "
+        "function's own code); the function's init (its module import, the engine built at module scope) still runs "
+        "once in each environment, and `init` below is measured from the environment's creation to its first "
+        "`GET /next`, as before. `fresh` (`--start-mode fresh`, `LOCAL_LAMBDA_START_MODE=fresh`) starts a new "
+        "interpreter per environment, as Lambda's own cold start does. Forked environments share the server's "
+        "`str` hash seed and address-space layout; PSS per environment is the held environments' PSS summed over "
+        "their number (the server's own is listed apart).",
+        "",
         "### Invocation overhead (trivial handler, one client thread, warm, frozen between calls)",
         "",
         "| | p50 ms | p99 ms |",
