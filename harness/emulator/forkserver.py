@@ -179,7 +179,8 @@ class ForkServer:
 
     def pids(self) -> list[int]:
         """The server and every child it has not reported gone (for the interpreter-exit safety net)."""
-        return [self.pid, *self._children] if self.pid else list(self._children)
+        running = self._process is not None and self._process.returncode is None  # a reaped pid may be reused
+        return [self.pid, *self._children] if running else list(self._children)
 
     def stop(self) -> None:
         """Close the socket: the server kills any child left and exits; reap it."""
