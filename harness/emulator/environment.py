@@ -102,6 +102,8 @@ class Environment:
             self.exited.set_result(-1)
             raise
         self._process.watch(self._reap)
+        if self.state == "stopping":  # retired while the fork server was forking it (the emulator is stopping)
+            self.signal(signal.SIGKILL)
         self._timer = asyncio.get_running_loop().call_later(self._init_timeout_s, self._init_timed_out)
 
     @property

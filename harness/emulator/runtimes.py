@@ -151,8 +151,8 @@ class RuntimeInterpreters:
     def _build(self, version: str, python: str, requirements: list[Path]) -> Path:
         ric = importlib.metadata.version("awslambdaric")
         digest = hashlib.sha256(f"{python}\n{ric}\n".encode())
-        for path in requirements:
-            digest.update(f"{path}\n".encode() + path.read_bytes())
+        for path in requirements:  # by content: clones of one project share the venv
+            digest.update(path.read_bytes() + b"\n")
         venv = self._cache_dir / f"python{version}-{digest.hexdigest()[:16]}"
         done = venv / ".complete"
         if done.exists():
