@@ -259,7 +259,8 @@ class Pool:
     def warm_up(self) -> None:
         """Start each interpreter's fork server in the background (in ``fork`` mode)."""
         for interpreter, specs in self._by_interpreter().items():
-            self.starters.warm(interpreter, specs)
+            env = lambda_environment(specs[0], region=self.region, interpreter=interpreter)
+            self.starters.warm(interpreter, specs, env)
 
     async def describe_start(self) -> list[str]:
         """One line per interpreter: its functions and how their environments start (waits for the servers)."""

@@ -31,6 +31,16 @@ __all__ = ["START_MODE_VARIABLE", "Starters", "layer_imports", "start_mode_from_
 START_MODE_VARIABLE = "LOCAL_LAMBDA_START_MODE"
 START_MODES: tuple[StartMode, ...] = ("fork", "fresh")
 _SERVER_ENV = ("PATH", "LANG", "LD_LIBRARY_PATH", "TMPDIR")
+# Lambda's variables that are the same for every function on one interpreter: the server has them too, for the
+# preloaded modules that read one at import (Powertools reads AWS_EXECUTION_ENV and AWS_LAMBDA_INITIALIZATION_TYPE).
+_SHARED_LAMBDA_ENV = (
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_SAM_LOCAL",
+    "LAMBDA_RUNTIME_DIR",
+)
 _STARTUP_ONLY_OK = ("PYTHONPATH", "PYTHONDONTWRITEBYTECODE")
 
 
@@ -107,7 +117,7 @@ class Starters:
     ) -> tuple[RuntimeProcess, StartMode]:
         """Start one environment of ``spec``; ``specs`` (those on the same interpreter) decide what is preloaded."""
         if self.mode_for(spec) == "fork" and interpreter.python not in self._broken:
-            server = self._server(interpreter, specs)
+            server = self._server(interpreter, specs, env)
             try:
                 cwd = Path(spec.code_uri).resolve()
                 return await server.spawn(spec.handler, cwd=cwd, env=env, log_fd=log_fd), "fork"
@@ -120,7 +130,9 @@ class Starters:
         process = spawn_runtime(spec.handler, python=interpreter.python, cwd=cwd, env=env, log_fd=log_fd)
         return process, "fresh"
 
-    def _server(self, interpreter: Interpreter, specs: Sequence[FunctionSpec]) -> ForkServer:
+    def _server(
+        self, interpreter: Interpreter, specs: Sequence[FunctionSpec], lambda_env: Mapping[str, str]
+    ) -> ForkServer:
         server = self._servers.get(interpreter.python)
         if server is None:
             if self._preload is not None:
@@ -128,17 +140,18 @@ class Starters:
             else:
                 preload = layer_imports(Path(p) for spec in specs for p in layer_paths(spec))
             name = f"forkserver-python{interpreter.version}-{len(self._servers)}.log"
-            server = ForkServer(interpreter.python, preload, env=self._server_env, log_path=self._log_dir() / name)
+            env = {**self._server_env, **{k: lambda_env[k] for k in _SHARED_LAMBDA_ENV if k in lambda_env}}
+            server = ForkServer(interpreter.python, preload, env=env, log_path=self._log_dir() / name)
             self._servers[interpreter.python] = server
         return server
 
-    def warm(self, interpreter: Interpreter, specs: Sequence[FunctionSpec]) -> None:
+    def warm(self, interpreter: Interpreter, specs: Sequence[FunctionSpec], lambda_env: Mapping[str, str]) -> None:
         """Start the fork server of ``interpreter`` now, in the background, so the first cold start does not wait."""
         if self.mode == "fresh" or interpreter.python in self._broken:
             return
         if not any(self.mode_for(spec) == "fork" for spec in specs):
             return
-        server = self._server(interpreter, specs)
+        server = self._server(interpreter, specs, lambda_env)
         task = asyncio.ensure_future(server.start())
         self._warming.add(task)
         task.add_done_callback(self._warmed)

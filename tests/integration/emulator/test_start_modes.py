@@ -178,3 +178,15 @@ def test_many_forked_environments_started_at_once_all_answer(make_lambda):
 
     assert outcomes == ["ok"] * 24
     assert len(lam.environments()) == 24
+
+
+def test_a_library_that_reads_a_lambda_variable_at_import_sees_it_when_the_fork_server_imported_it():
+    with LocalLambda([spec("Reads", "reads_env_at_import.handler")], start_mode="fork") as lam:
+        first = lam.invoke("Reads")
+        assert wait_until(lambda: "modules the first inits imported" in " ".join(lam.describe_start()))
+        lam.reclaim_idle(0)
+        assert lam.wait_gone(first.environment_id)
+        second = lam.invoke("Reads")  # aws_lambda_powertools was imported by the server this time
+
+    for result in (first, second):
+        assert result.payload["seen_at_import"] == result.payload["now"]
