@@ -32,7 +32,10 @@ from harness.emulator import forkserver_process
 __all__ = ["ForkServer", "ForkServerError", "ForkedProcess"]
 
 READY_TIMEOUT_S = 60.0
-_SOURCE = Path(forkserver_process.__file__).read_text()
+_SOURCE = str(Path(forkserver_process.__file__).resolve())
+# Run the server's file by path with ``-c`` (not as a script: its directory would go on sys.path, and with it every
+# module of this package, shadowing a function's own ``events`` or ``spec``), so tracebacks still name the file.
+_BOOT = "import sys; exec(compile(open(sys.argv[1]).read(), sys.argv[1], 'exec'))"
 _MAX_MESSAGE = forkserver_process.MAX_MESSAGE
 _FD_SPACE = socket.CMSG_SPACE(array.array("i").itemsize)
 
@@ -131,7 +134,7 @@ class ForkServer:
         try:
             with open(self._log_path, "ab") as log:
                 self._process = subprocess.Popen(
-                    [self.python, "-c", _SOURCE, str(theirs.fileno()), str(os.getpid()), ",".join(self.preload)],
+                    [self.python, "-c", _BOOT, _SOURCE, str(theirs.fileno()), str(os.getpid()), ",".join(self.preload)],
                     cwd="/",
                     env=self._env,
                     stdin=subprocess.DEVNULL,

@@ -1,9 +1,9 @@
 """The fork server's own process: a runtime interpreter with the heavy modules imported, forking environments.
 
-This file is run by the runtime's interpreter from its source text (``python -c``, so nothing of the harness is on
-its path), which may be another Python than the emulator's: it imports only the standard library. It imports the
-runtime client and the configured modules, runs no function code, opens no connection and starts no thread, then
-waits on one ``SOCK_SEQPACKET`` socket (file descriptor ``argv[1]``) for requests from the emulator.
+This file is run by the runtime's interpreter through ``python -c`` (so nothing of the harness is on its path),
+which may be another Python than the emulator's: it imports only the standard library. It imports the runtime
+client and the configured modules, runs no function code, opens no connection and starts no thread, then waits on
+one ``SOCK_SEQPACKET`` socket (file descriptor ``argv[2]``) for requests from the emulator.
 
 Messages are JSON, one per packet:
 
@@ -308,7 +308,7 @@ def serve(sock: socket.socket) -> None:
 
 
 def main() -> None:
-    fd, parent_pid, modules = int(sys.argv[1]), int(sys.argv[2]), [m for m in sys.argv[3].split(",") if m]
+    fd, parent_pid, modules = int(sys.argv[2]), int(sys.argv[3]), [m for m in sys.argv[4].split(",") if m]
     _die_with_parent(parent_pid)
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
