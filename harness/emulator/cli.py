@@ -20,6 +20,7 @@ from harness.emulator.event_source_cli import add_event_source_arguments, event_
 from harness.emulator.layer_dirs import add_layer_dir_argument, parse_layer_dirs
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.samconfig import DEFAULT_CONFIG_ENV, DEFAULT_CONFIG_FILE, SamConfigError, load_samconfig
+from harness.emulator.starters import START_MODE_VARIABLE, START_MODES, start_mode_from_env
 from harness.emulator.template import load_template, parse_parameter_overrides
 from harness.emulator.view import LiveView, render_environments
 
@@ -58,9 +59,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-environments", type=_positive(int), default=1000, help="emulator-wide concurrency limit")
     parser.add_argument("--no-freeze", action="store_true", help="leave idle environments running (no SIGSTOP)")
     parser.add_argument("--no-view", action="store_true", help="no live table, even on a terminal")
+    add_start_arguments(parser)
     add_samconfig_arguments(parser)
     add_layer_dir_argument(parser)
     add_event_source_arguments(parser)
+
+
+def add_start_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--start-mode``, ``--preload``, ``--emulator-python``: how environments start and on which interpreter."""
+    parser.add_argument(
+        "--start-mode",
+        choices=START_MODES,
+        help="fork: each environment forks from a pre-imported server per runtime (default, or "
+        f"${START_MODE_VARIABLE}); fresh: a new interpreter per environment, for measuring init itself",
+    )
+    parser.add_argument(
+        "--preload",
+        metavar="MODULE,...",
+        help="modules the fork server imports (default: what the functions' layers import at module level)",
+    )
+    parser.add_argument(
+        "--emulator-python",
+        action="store_true",
+        help="run every function on the emulator's own Python, whatever its Runtime says",
+    )
+
+
+def start_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The LocalLambda options the start arguments give (ValueError for a bad ${START_MODE_VARIABLE})."""
+    preload = [name.strip() for name in args.preload.split(",") if name.strip()] if args.preload else None
+    return {
+        "start_mode": start_mode_from_env(args.start_mode),
+        "preload": preload,
+        "runtime_interpreters": not args.emulator_python,
+    }
 
 
 def add_samconfig_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
         env_vars = read_env_vars(args.env_vars or (Path(env_vars_file) if env_vars_file else None))
         layer_dirs = parse_layer_dirs(args.layer_dir)
         loaded = load_template(args.template, parameter_overrides=overrides, env_vars=env_vars, layer_dirs=layer_dirs)
-    except (TemplateError, SamConfigError) as exc:
+        start = start_options(args)
+    except (TemplateError, SamConfigError, ValueError) as exc:
         print(f"harness emulate: {exc}", file=sys.stderr)
         return 2
     lam = LocalLambda(
@@ -116,6 +149,7 @@ def run(args: argparse.Namespace) -> int:
         api_port=args.api_port,
         event_sources=loaded.event_sources,
         event_source_options=event_source_options(args),
+        **start,
     )
     signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
@@ -135,10 +169,11 @@ def run(args: argparse.Namespace) -> int:
         header += [f"  {route.method:6} {route.path}  -> {route.function}" for route in loaded.routes]
     header.append("functions    " + ", ".join(spec.name for spec in loaded.functions))
     header.append(f"logs         {lam.pool.log_dir()}/<environment>.log (removed on exit)")
+    header += [f"runtime      {line}" for line in lam.describe_start()]
     sources = lam.describe_event_sources()
     header += ["event sources", *sources] if sources else []
     header += [f"skipped      {why}" for why in loaded.skipped]
-    header += [f"note         {note}" for note in loaded.notes]
+    header += [f"note         {note}" for note in [*loaded.notes, *lam.notes]]
     try:
         if sys.stdout.isatty() and not args.no_view:
             LiveView(lam.environments, header).run()

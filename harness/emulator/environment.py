@@ -5,7 +5,9 @@ engine and its pooled connections, live as long as the process. Between invocati
 but only once it is back blocked in ``GET /next`` (stopping it earlier could cut a response in half), and thawed
 with SIGCONT when the next event is handed to it. The process runs in its own process group so that a signal
 reaches anything it started, dies with the emulator (PR_SET_PDEATHSIG) if the emulator is killed before it can clean
-up, and its exit is watched through a pidfd on the event loop: no thread, no polling.
+up, and its exit is reported on the event loop (a pidfd for a fresh interpreter, the fork server's word for a forked
+one): no thread, no polling. How the process starts (forked from a pre-imported server, or a fresh interpreter) is the
+``launch`` callable's business; the environment only records which mode ran.
 All methods run on the emulator's event loop thread.
 """
 
@@ -15,23 +17,25 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 from harness.emulator.environment_log import EnvironmentLog
 from harness.emulator.http_server import HttpConnection, serve
 from harness.emulator.invocation import Invocation, Outcome, exit_status, lambda_error
-from harness.emulator.launcher import spawn_runtime
+from harness.emulator.launcher import RuntimeProcess, StartMode
 from harness.emulator.runtime_api import RuntimeApi
 from harness.emulator.spec import EnvironmentInfo, EnvironmentState, FunctionSpec
 
-__all__ = ["Environment"]
+__all__ = ["Environment", "Launch"]
 
 MAX_RUNTIME_BODY = 16 * 1024 * 1024
 TERMINATE_GRACE_S = 0.5
+
+# Start the runtime process with this environment and log file descriptor; which mode it ran in comes back with it.
+Launch = Callable[[Mapping[str, str], int], Awaitable[tuple[RuntimeProcess, StartMode]]]
 
 
 class Environment:
@@ -46,6 +50,7 @@ class Environment:
         spec: FunctionSpec,
         *,
         env: Mapping[str, str],
+        launch: Launch,
         log_dir: Path,
         freeze: bool,
         init_timeout_s: float,
@@ -57,6 +62,8 @@ class Environment:
         self.log_stream = f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}"
         self._env = dict(env)
         self._env["AWS_LAMBDA_LOG_STREAM_NAME"] = self.log_stream
+        self._launch = launch
+        self.start_mode: StartMode | None = None  # known once the process has started
         self._freeze = freeze
         self._init_timeout_s = init_timeout_s
         self._on_idle = on_idle
@@ -76,8 +83,7 @@ class Environment:
         self.stop_reason: str | None = None  # why it was retired (idle, evicted, timeout, ...), for debugging
         self._timeout_message: str | None = None  # set when the kill was Lambda's timeout, for the caller's error
         self._server: asyncio.Server | None = None
-        self._process: subprocess.Popen[bytes] | None = None
-        self._pidfd = -1
+        self._process: RuntimeProcess | None = None
         self._log = EnvironmentLog(log_dir / f"{self.id}.log")
 
     # --- lifecycle -------------------------------------------------------------------------------------------
@@ -88,15 +94,16 @@ class Environment:
             self._server = await serve(RuntimeApi(self).handle, host, 0, max_body=MAX_RUNTIME_BODY)
             port = self._server.sockets[0].getsockname()[1]
             self._env["AWS_LAMBDA_RUNTIME_API"] = f"{host}:{port}"
-            self._process = spawn_runtime(self.spec.handler, cwd=self.spec.code_uri, env=self._env, log_fd=self._log.fd)
+            self._process, self.start_mode = await self._launch(self._env, self._log.fd)
         except BaseException:
             if self._server is not None:
                 self._server.close()
             self._log.close()
             self.exited.set_result(-1)
             raise
-        self._pidfd = os.pidfd_open(self._process.pid)
-        asyncio.get_running_loop().add_reader(self._pidfd, self._reap)
+        self._process.watch(self._reap)
+        if self.state == "stopping":  # retired while the fork server was forking it (the emulator is stopping)
+            self.signal(signal.SIGKILL)
         self._timer = asyncio.get_running_loop().call_later(self._init_timeout_s, self._init_timed_out)
 
     @property
@@ -110,7 +117,9 @@ class Environment:
     def info(self, now: float) -> EnvironmentInfo:
         state: EnvironmentState = "frozen" if self.frozen and self.state == "idle" else self.state
         idle = 0.0 if self.state in ("busy", "initialising") else now - self.last_used
-        return EnvironmentInfo(self.spec.name, self.pid, state, self.invocations, now - self.created, self.id, idle)
+        return EnvironmentInfo(
+            self.spec.name, self.pid, state, self.invocations, now - self.created, self.id, idle, self.start_mode
+        )
 
     def signal(self, signum: int) -> None:
         """Send ``signum`` to the environment's process group (nothing if it is already gone)."""
@@ -145,12 +154,7 @@ class Environment:
             self.stop_reason = reason
             self._on_gone(self)
 
-    def _reap(self) -> None:
-        loop = asyncio.get_running_loop()
-        loop.remove_reader(self._pidfd)
-        os.close(self._pidfd)
-        assert self._process is not None
-        code = self._process.wait()
+    def _reap(self, code: int) -> None:
         self._cancel_timer()
         if self._server is not None:
             self._server.close()

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.emulator.cli import add_samconfig_arguments, read_env_vars
+from harness.emulator.cli import add_samconfig_arguments, add_start_arguments, read_env_vars, start_options
 from harness.emulator.errors import EmulatorError
 from harness.emulator.layer_dirs import add_layer_dir_argument, parse_layer_dirs
 from harness.emulator.local_lambda import LocalLambda
@@ -40,6 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_samconfig_arguments(parser)
     add_layer_dir_argument(parser)
+    add_start_arguments(parser)
 
 
 def _read_event(source: str | None) -> bytes:
@@ -69,12 +70,15 @@ def run(args: argparse.Namespace) -> int:
         if args.function not in names:
             raise ValueError(f"function {args.function!r} is not in {args.template} (it has: {', '.join(names)})")
         event = _read_event(args.event)
+        start = start_options(args)
     except (EmulatorError, SamConfigError, ValueError) as exc:
         print(f"harness invoke: {exc}", file=sys.stderr)
         return 2
-    lam = LocalLambda(loaded.functions, region=loaded.region, serve=False)
+    lam = LocalLambda(loaded.functions, region=loaded.region, serve=False, **start)
     try:
         lam.start()
+        for note in lam.notes:
+            print(f"note: {note}", file=sys.stderr)
         result = lam.invoke(args.function, payload=event, log_tail=True)
     finally:
         lam.stop()

@@ -9,10 +9,10 @@ points them at moto.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from harness.emulator.runtimes import OWN, Interpreter
 from harness.emulator.spec import FunctionSpec
 
 __all__ = ["ACCOUNT_ID", "function_arn", "lambda_environment"]
@@ -32,8 +32,17 @@ def layer_paths(spec: FunctionSpec) -> list[str]:
     return [str(root / "python" if (root / "python").is_dir() else root) for root in roots]
 
 
-def lambda_environment(spec: FunctionSpec, *, region: str, host_env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Everything the runtime process sees in ``os.environ`` (the Runtime API address is added per environment)."""
+def lambda_environment(
+    spec: FunctionSpec,
+    *,
+    region: str,
+    interpreter: Interpreter = OWN,
+    host_env: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Everything the runtime process sees in ``os.environ`` (the Runtime API address is added per environment).
+
+    ``AWS_EXECUTION_ENV`` and ``LAMBDA_RUNTIME_DIR`` name the ``interpreter`` that runs, whatever ``Runtime`` says.
+    """
     host = os.environ if host_env is None else host_env
     task_root = str(Path(spec.code_uri).resolve())
     env = {name: host[name] for name in _PASSED_THROUGH if name in host}
@@ -56,10 +65,10 @@ def lambda_environment(spec: FunctionSpec, *, region: str, host_env: Mapping[str
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_REGION": region,
             "AWS_DEFAULT_REGION": region,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+            "AWS_EXECUTION_ENV": interpreter.execution_env,
             "AWS_SAM_LOCAL": "true",
             "LAMBDA_TASK_ROOT": task_root,
-            "LAMBDA_RUNTIME_DIR": str(Path(sys.executable).parent),
+            "LAMBDA_RUNTIME_DIR": str(Path(interpreter.python).parent),
             "_HANDLER": spec.handler,
             "TZ": ":UTC",
             "PYTHONPATH": os.pathsep.join([task_root, *layer_paths(spec)]),

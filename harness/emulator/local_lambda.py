@@ -23,7 +23,7 @@ import shutil
 import signal
 import threading
 import weakref
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -32,7 +32,9 @@ from harness.emulator.errors import InvalidRequestContentError, RequestTooLargeE
 from harness.emulator.event_source_specs import EventSourceSpecs
 from harness.emulator.event_sources import EventSourceOptions, EventSources
 from harness.emulator.pool import MAX_SYNC_PAYLOAD, Pool
+from harness.emulator.runtimes import RuntimeInterpreters
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
+from harness.emulator.starters import start_mode_from_env
 
 __all__ = ["LocalLambda"]
 
@@ -69,6 +71,14 @@ class LocalLambda:
     event_sources, event_source_options
         The template's queues, SQS mappings and schedules, run only when ``event_source_options`` is given
         (see :mod:`harness.emulator.event_sources`).
+    start_mode
+        ``fork``: each environment is forked from a fork server per interpreter that has imported the runtime client
+        and what the layers import (``preload`` replaces that list); ``fresh``: a new interpreter per environment,
+        as Lambda's own cold start is. None reads ``LOCAL_LAMBDA_START_MODE`` (default ``fork``); see
+        :mod:`harness.emulator.starters`.
+    runtime_interpreters
+        Run each function on the interpreter its ``Runtime`` names, in a cached venv (see
+        :mod:`harness.emulator.runtimes`); False: on the emulator's own Python. :attr:`notes` says where that failed.
     """
 
     def __init__(
@@ -88,8 +98,15 @@ class LocalLambda:
         api_port: int = 0,
         event_sources: EventSourceSpecs | None = None,
         event_source_options: EventSourceOptions | None = None,
+        start_mode: str | None = None,
+        preload: Sequence[str] | None = None,
+        runtime_interpreters: bool = True,
+        runtime_cache_dir: Path | None = None,
     ) -> None:
         self.pool = Pool(
+            start_mode=start_mode_from_env(start_mode),
+            preload=preload,
+            runtimes=RuntimeInterpreters(cache_dir=runtime_cache_dir, use_runtime=runtime_interpreters),
             host=host,
             region=region,
             max_environments=max_environments,
@@ -144,10 +161,12 @@ class LocalLambda:
     def start(self) -> LocalLambda:
         if self._thread is not None:
             return self
+        self.pool.runtimes.prepare(self.pool.specs())  # builds a runtime's venv the first time (once, cached)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="local-lambda", daemon=True)
         self._thread.start()
         _LIVE.add(self)
+        self._call(self._on_loop(self.pool.warm_up))
         if self._serve:
             self._call(self._start_servers())
         if self._sources is not None:
@@ -223,8 +242,24 @@ class LocalLambda:
 
     # --- the API ---------------------------------------------------------------------------------------------
 
+    @property
+    def start_mode(self) -> str:
+        """``fork`` or ``fresh``: how new environments start (a function may still fall back; see :attr:`notes`)."""
+        return self.pool.starters.mode
+
+    @property
+    def notes(self) -> list[str]:
+        """What did not go as configured: a runtime's interpreter missing, a fork server that fell back, ..."""
+        return [*self.pool.runtimes.notes, *self.pool.starters.notes]
+
+    def describe_start(self) -> list[str]:
+        """One line per interpreter in use: which Python runs which functions, and how their environments start."""
+        return self._call(self.pool.describe_start())
+
     def register(self, spec: FunctionSpec) -> None:
         """Add a function (ValueError if its code directory does not exist)."""
+        if self._thread is not None:
+            self.pool.runtimes.prepare([spec])
         if self._thread is None:
             self.pool.register(spec)
         else:

@@ -11,11 +11,13 @@ thread-safe face.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import os
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness.emulator.environment import Environment
@@ -23,8 +25,11 @@ from harness.emulator.errors import TooManyRequestsError
 from harness.emulator.events import EventQueue
 from harness.emulator.invocation import Invocation, lambda_error
 from harness.emulator.lambda_env import lambda_environment
+from harness.emulator.launcher import RuntimeProcess, StartMode
 from harness.emulator.registry import Function, Registry
+from harness.emulator.runtimes import Interpreter, RuntimeInterpreters
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
+from harness.emulator.starters import Starters
 
 __all__ = ["LAYER_NOT_AVAILABLE", "Pool"]
 
@@ -51,6 +56,9 @@ class Pool:
         freeze: bool = True,
         init_timeout_s: float = 30.0,
         event_retry_delays_s: tuple[float, ...] = (60.0, 120.0),
+        start_mode: StartMode = "fork",
+        preload: Sequence[str] | None = None,
+        runtimes: RuntimeInterpreters | None = None,
     ) -> None:
         if max_environments < 1:
             raise ValueError(f"max_environments must be at least 1, got {max_environments}")
@@ -70,6 +78,8 @@ class Pool:
         self._events = EventQueue(self.invoke, retry_delays_s=event_retry_delays_s)
         self._reclaim_timers: dict[Environment, asyncio.TimerHandle] = {}
         self._init_gate = asyncio.Semaphore(INIT_PARALLELISM)
+        self.runtimes = runtimes or RuntimeInterpreters(use_runtime=False)
+        self.starters = Starters(start_mode, preload=preload, log_dir=self.log_dir)
 
     # --- functions -------------------------------------------------------------------------------------------
 
@@ -123,6 +133,7 @@ class Pool:
             cold_start=cold,
             environment_id=env.id,
             request_id=inv.request_id,
+            start_mode=env.start_mode,
         )
 
     async def _acquire(self, fn: Function) -> tuple[Environment, bool]:
@@ -177,9 +188,17 @@ class Pool:
         return env
 
     def _new_environment(self, fn: Function) -> Environment:
+        spec = fn.spec
+        interpreter = self.runtimes.for_function(spec)
+
+        async def launch(env: Mapping[str, str], log_fd: int) -> tuple[RuntimeProcess, StartMode]:
+            same = [other for other in self.specs() if self.runtimes.for_function(other) == interpreter]
+            return await self.starters.launch(spec, interpreter, same, env=env, log_fd=log_fd)
+
         env = Environment(
-            fn.spec,
-            env=lambda_environment(fn.spec, region=self.region),
+            spec,
+            env=lambda_environment(spec, region=self.region, interpreter=interpreter),
+            launch=launch,
             log_dir=self.log_dir(),
             freeze=self.freeze,
             init_timeout_s=self.init_timeout_s,
@@ -240,6 +259,25 @@ class Pool:
         await asyncio.gather(*(one() for _ in range(max(0, missing))))
         return [env.id for env in fn.environments if env.state in ("idle", "busy")]
 
+    def _by_interpreter(self) -> dict[Interpreter, list[FunctionSpec]]:
+        groups: dict[Interpreter, list[FunctionSpec]] = {}
+        for spec in self.specs():
+            groups.setdefault(self.runtimes.for_function(spec), []).append(spec)
+        return groups
+
+    def warm_up(self) -> None:
+        """Start each interpreter's fork server in the background (in ``fork`` mode)."""
+        for interpreter, specs in self._by_interpreter().items():
+            env = lambda_environment(specs[0], region=self.region, interpreter=interpreter)
+            self.starters.warm(interpreter, specs, env)
+
+    async def describe_start(self) -> list[str]:
+        """One line per interpreter: its functions and how their environments start (waits for the servers)."""
+        for server in self.starters.servers():
+            with contextlib.suppress(Exception):
+                await server.start()
+        return [self.starters.describe(i, specs) for i, specs in self._by_interpreter().items()]
+
     def set_reserved_concurrency(self, name: str, reserved: int | None) -> None:
         fn = self.resolve(name)
         fn.spec = dataclasses.replace(fn.spec, reserved_concurrency=reserved)
@@ -281,7 +319,7 @@ class Pool:
 
     def pids(self) -> list[int]:
         """Every process this pool started and has not yet seen exit (for the interpreter-exit safety net)."""
-        return [env.pid for env in self._processes if env.pid]
+        return [env.pid for env in self._processes if env.pid] + self.starters.pids()
 
     async def stop(self, grace_s: float = 0.5) -> None:
         """Terminate every environment and wait (up to ``grace_s`` plus a little) for them to exit."""
@@ -291,6 +329,7 @@ class Pool:
             env.terminate("emulator stopping", grace_s)
         if everything:
             await asyncio.wait([env.exited for env in everything], timeout=grace_s + 2.0)
+        self.starters.stop()
 
     # --- asynchronous (Event) invocations ------------------------------------------------------------------------
 

@@ -47,6 +47,9 @@ class FunctionSpec:
     missing_layers
         Published layers (ARNs) the function names that are not available locally: its invocations fail with an
         error naming them, and no environment is started (see :mod:`harness.emulator.layer_dirs`).
+    runtime
+        The template's ``Runtime`` (``python3.13``): the interpreter it names runs the function, with the layers' and
+        the function's requirements installed (see :mod:`harness.emulator.runtimes`); None: the emulator's own.
 
     Example
     -------
@@ -63,6 +66,7 @@ class FunctionSpec:
     layers: tuple[Path, ...] = ()
     function_name: str | None = None
     missing_layers: tuple[str, ...] = ()
+    runtime: str | None = None
 
     def __post_init__(self) -> None:
         if "." not in self.handler:
@@ -106,6 +110,7 @@ class InvokeResult:
     raw_payload: bytes = b""
     init_duration_ms: float | None = None
     request_id: str = ""
+    start_mode: str | None = None  # "fork" or "fresh": how the environment that ran it was started
 
     @functools.cached_property
     def payload(self) -> Any:
@@ -128,6 +133,7 @@ class EnvironmentInfo:
     age_s: float
     id: str
     idle_s: float = 0.0
+    start_mode: str | None = None  # "fork" (from a pre-imported server) or "fresh" (a new interpreter)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -138,4 +144,5 @@ class EnvironmentInfo:
             "invocations": self.invocations,
             "age_s": round(self.age_s, 3),
             "idle_s": round(self.idle_s, 3),
+            "start_mode": self.start_mode,
         }

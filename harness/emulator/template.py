@@ -224,6 +224,7 @@ def load_template(
                 layers=tuple(layers),
                 function_name=str(props["FunctionName"]) if props.get("FunctionName") else None,
                 missing_layers=tuple(missing_layers),
+                runtime=runtime,
             )
         except ValueError as exc:
             raise TemplateError(f"{where}: {exc}") from exc

@@ -1,4 +1,8 @@
-"""Fixtures for the emulator's integration tests: real awslambdaric processes running tiny handlers."""
+"""Fixtures for the emulator's integration tests: real awslambdaric processes running tiny handlers.
+
+``make_lambda`` runs each test that uses it in both start modes: environments forked from a pre-imported server
+(``fork``, the default) and a fresh interpreter each (``fresh``); the same behaviour must hold in both.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +26,22 @@ def spec(name: str, handler: str, **options: Any) -> FunctionSpec:
     return FunctionSpec(name, options.pop("code_uri", BASIC), handler, **options)
 
 
+START_MODES = ("fork", "fresh")
+
+
+@pytest.fixture(params=START_MODES)
+def start_mode(request: pytest.FixtureRequest) -> str:
+    """Each start mode in turn."""
+    return str(request.param)
+
+
 @pytest.fixture
-def make_lambda() -> Iterator[Callable[..., LocalLambda]]:
+def make_lambda(start_mode: str) -> Iterator[Callable[..., LocalLambda]]:
     """Start a LocalLambda with the given specs and options; every one started is stopped after the test."""
     started: list[LocalLambda] = []
 
     def make(*specs: FunctionSpec, **options: Any) -> LocalLambda:
+        options.setdefault("start_mode", start_mode)
         lam = LocalLambda(specs, **options).start()
         started.append(lam)
         return lam

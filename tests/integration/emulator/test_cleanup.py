@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(
     from pathlib import Path
     from harness.emulator import FunctionSpec, LocalLambda
 
-    lam = LocalLambda([FunctionSpec("Echo", Path(sys.argv[1]), "app.echo")]).start()
+    lam = LocalLambda([FunctionSpec("Echo", Path(sys.argv[1]), "app.echo")], start_mode=sys.argv[3]).start()
     lam.prewarm("Echo", 2)
     print(" ".join(str(env.pid) for env in lam.environments()), flush=True)
     if sys.argv[2] == "hang":
@@ -28,9 +28,12 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def _start(mode: str) -> tuple[subprocess.Popen[str], list[int]]:
+def _start(mode: str, start_mode: str) -> tuple[subprocess.Popen[str], list[int]]:
     process = subprocess.Popen(
-        [sys.executable, "-c", SCRIPT, str(BASIC), mode], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", SCRIPT, str(BASIC), mode, start_mode],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     pids = [int(pid) for pid in process.stdout.readline().split()]
@@ -38,15 +41,15 @@ def _start(mode: str) -> tuple[subprocess.Popen[str], list[int]]:
     return process, pids
 
 
-def test_environments_die_with_an_emulator_that_exits_without_stop():
-    process, pids = _start("exit")
+def test_environments_die_with_an_emulator_that_exits_without_stop(start_mode):
+    process, pids = _start("exit", start_mode)
 
     assert process.wait(timeout=30) == 0
     assert wait_until(lambda: all(process_state(pid) in (None, psutil.STATUS_ZOMBIE) for pid in pids))
 
 
-def test_environments_die_with_an_emulator_killed_by_sigkill():
-    process, pids = _start("hang")
+def test_environments_die_with_an_emulator_killed_by_sigkill(start_mode):
+    process, pids = _start("hang", start_mode)
     assert all(process_state(pid) is not None for pid in pids)
 
     os.kill(process.pid, signal.SIGKILL)

@@ -1,0 +1,340 @@
+"""The fork server's own process: a runtime interpreter with the heavy modules imported, forking environments.
+
+This file is run by the runtime's interpreter through ``python -c`` (so nothing of the harness is on its path),
+which may be another Python than the emulator's: it imports only the standard library. It imports the runtime
+client and the configured modules, runs no function code, opens no connection and starts no thread, then waits on
+one ``SOCK_SEQPACKET`` socket (file descriptor ``argv[2]``) for requests from the emulator.
+
+Messages are JSON, one per packet:
+
+- server -> emulator, once: ``{"op": "ready", "python": "3.13.0", "preloaded": [...], "failed": {...}, ...}``
+- emulator -> server: ``{"op": "spawn", "id": N, "handler": ..., "cwd": ..., "env": {...}}`` with the environment's
+  log file descriptor attached (SCM_RIGHTS); answered with ``{"op": "spawned", "id": N, "pid": P}`` and a pidfd of
+  the child attached, or ``{"op": "failed", "id": N, "error": ...}``.
+- server -> emulator: ``{"op": "exited", "pid": P, "code": C}`` once it has reaped a child (C as Popen's
+  ``returncode``: negative for a signal).
+- server -> emulator: ``{"op": "learned", "modules": [...]}`` after it has imported what a child's init imported.
+
+Learning: a function's init imports more than its layer does at module level (``create_engine`` loads the
+dialect, Powertools' Tracer loads the X-Ray SDK and botocore). Each child tells the server, over a datagram socket,
+which modules its init imported that are not the function's own code (nothing from its code directory or layers),
+once it first asks for an event; the server imports them between forks, so the next environment finds them
+imported and shares their pages. Importing a library module runs no function code; a module that starts a thread
+or loads the native runtime client stops the server (the emulator then starts fresh interpreters).
+
+The child becomes a session leader (its pid is its process group, which the emulator signals), dies with the server
+(PR_SET_PDEATHSIG; the server dies with the emulator the same way), takes the function's environment, working
+directory and ``PYTHONPATH``, re-seeds ``random``, forgets the server's file descriptors, signal handlers and
+``atexit`` hooks, drops the runtime client's own modules (they read variables at import) and runs
+``python -m awslambdaric HANDLER`` as a fresh interpreter would. When the emulator closes the socket, the server kills
+its children and exits.
+"""
+
+from __future__ import annotations
+
+import array
+import atexit
+import contextlib
+import ctypes
+import gc
+import importlib
+import json
+import os
+import random
+import runpy
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+MAX_MESSAGE = 1 << 20
+MAX_LEARNED = 128 * 1024  # a datagram must fit the socket's buffer
+PR_SET_PDEATHSIG = 1
+# What the runtime client imports, short of its native extension (``runtime_client``): loaded before a fork, the
+# child's first ``GET /next`` fails with "No Response from endpoint", so each child loads it (a few ms) and
+# ``awslambdaric.lambda_runtime_client``, which initialises it with the child's ``AWS_LAMBDA_RUNTIME_API``.
+RUNTIME_CLIENT = (
+    "simplejson",
+    "snapshot_restore_py",
+    "http.client",
+    "logging",
+    "decimal",
+    "awslambdaric.lambda_config",
+    "awslambdaric.lambda_context",
+    "awslambdaric.lambda_runtime_exception",
+    "awslambdaric.lambda_runtime_hooks_runner",
+    "awslambdaric.lambda_runtime_log_utils",
+    "awslambdaric.lambda_runtime_marshaller",
+)
+NATIVE_CLIENT = "runtime_client"
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent_pid:
+        os._exit(1)  # the parent died before prctl took effect
+
+
+def _send(sock: socket.socket, message: dict[str, Any], fds: tuple[int, ...] = ()) -> None:
+    ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+    sock.sendmsg([json.dumps(message).encode()], ancillary)
+
+
+def _preload(modules: list[str]) -> tuple[list[str], dict[str, str]]:
+    loaded, failed = [], {}
+    for name in [*RUNTIME_CLIENT, *modules]:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a module that does not import is reported, not fatal
+            failed[name] = f"{type(exc).__name__}: {exc}"
+        else:
+            loaded.append(name)
+    return loaded, failed
+
+
+def _exit_code(exc: SystemExit) -> int:
+    if exc.code is None:
+        return 0
+    if isinstance(exc.code, int):
+        return exc.code
+    print(exc.code, file=sys.stderr)
+    return 1
+
+
+def _is_function_code(module: Any, roots: list[str]) -> bool:
+    origin = getattr(getattr(module, "__spec__", None), "origin", None) or getattr(module, "__file__", None)
+    if not isinstance(origin, str):
+        return False
+    path = os.path.realpath(origin)
+    return any(path.startswith(root + os.sep) for root in roots)
+
+
+def _report_init_imports(learn: socket.socket, before: set[str], roots: list[str]) -> None:
+    """Once the runtime first asks for an event (init done), send the server the library modules init imported."""
+    try:
+        from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
+    except ImportError:
+        return
+    original = LambdaRuntimeClient.wait_next_invocation
+
+    def wait_next_invocation(self: Any) -> Any:
+        LambdaRuntimeClient.wait_next_invocation = original
+        try:
+            names = [
+                name
+                for name, module in list(sys.modules.items())
+                if name not in before
+                and module is not None
+                and name != "__main__"
+                and not name.startswith(("awslambdaric", NATIVE_CLIENT))
+                and not _is_function_code(module, roots)
+            ]
+            learn.send(json.dumps(sorted(names)).encode()[:MAX_LEARNED])
+        except OSError:
+            pass  # a full or closed socket: nothing learned from this one
+        finally:
+            learn.close()
+        return original(self)
+
+    LambdaRuntimeClient.wait_next_invocation = wait_next_invocation
+
+
+def _child(
+    request: dict[str, Any], log_fd: int, server_pid: int, close_server: Callable[[], None], learn: socket.socket
+) -> None:
+    """Become the environment, run the runtime client, and never return into the server's loop."""
+    code = 70
+    try:
+        os.setsid()
+        _die_with_parent(server_pid)
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        close_server()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(devnull)
+        os.close(log_fd)
+        os.chdir(request["cwd"])
+        env: dict[str, str] = request["env"]
+        os.environ.clear()
+        os.environ.update(env)
+        time.tzset()
+        # What PYTHONPATH would have done at start-up: after the script directory (''), before the standard library.
+        entries = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+        sys.path[1:1] = entries
+        importlib.invalidate_caches()
+        random.seed()
+        for name in [name for name in sys.modules if name == "awslambdaric" or name.startswith("awslambdaric.")]:
+            del sys.modules[name]
+        atexit._clear()
+        sys.argv = ["awslambdaric", request["handler"]]
+        before = set(sys.modules)
+        _report_init_imports(learn, before, [os.path.realpath(p) for p in [request["cwd"], *entries]])
+    except BaseException:  # noqa: BLE001 - whatever went wrong, the child must not return into the server's loop
+        traceback.print_exc()
+        os._exit(code)
+    try:
+        runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc)
+    except BaseException:  # noqa: BLE001 - as the interpreter would: print it, exit 1
+        traceback.print_exc()
+        code = 1
+    finally:
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+
+
+def _reap(sock: socket.socket, children: set[int]) -> None:
+    while children:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        children.discard(pid)
+        _send(sock, {"op": "exited", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+
+
+def _learn(sock: socket.socket, names: list[str]) -> bool:
+    """Import what a child's init imported (once each); False if that made forking unsafe."""
+    new = [name for name in names if name not in sys.modules]
+    if not new:
+        return True
+    loaded = []
+    for name in new:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001, S112 - a module that imports only in the function's context is skipped
+            continue
+        loaded.append(name)
+    gc.collect()
+    gc.freeze()
+    safe = threading.active_count() == 1 and NATIVE_CLIENT not in sys.modules
+    _send(sock, {"op": "learned", "modules": loaded, "safe": safe})
+    return safe
+
+
+def _spawn(
+    sock: socket.socket,
+    request: dict[str, Any],
+    log_fd: int,
+    close_server: Callable[[], None],
+    children: set[int],
+    learn: socket.socket,
+) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        _child(request, log_fd, os.getppid(), close_server, learn)
+    os.close(log_fd)
+    children.add(pid)
+    pidfd = os.pidfd_open(pid)  # before any reaping, so it names this child and no other
+    try:
+        _send(sock, {"op": "spawned", "id": request["id"], "pid": pid}, (pidfd,))
+    finally:
+        os.close(pidfd)
+
+
+def serve(sock: socket.socket) -> None:
+    """Answer spawn requests until the emulator closes the socket; then kill every child left and return."""
+    wake_r, wake_w = os.pipe()
+    for fd in (wake_r, wake_w):
+        os.set_blocking(fd, False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # a handler, so the wakeup fd is written
+    signal.set_wakeup_fd(wake_w)
+    selector = selectors.DefaultSelector()
+    selector.register(sock, selectors.EVENT_READ)
+    selector.register(wake_r, selectors.EVENT_READ)
+    learned, learn = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)  # children write, we read
+    selector.register(learned, selectors.EVENT_READ)
+    children: set[int] = set()
+    unsafe: str | None = None  # why forking stopped being safe: spawns are refused, children still reaped
+
+    def close_server() -> None:  # in a child: the server's descriptors are not the environment's
+        selector.close()
+        sock.close()
+        learned.close()
+        os.close(wake_r)
+        os.close(wake_w)
+
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is sock:
+                data, ancdata, _, _ = sock.recvmsg(MAX_MESSAGE, socket.CMSG_SPACE(4 * array.array("i").itemsize))
+                if not data:
+                    for pid in children:
+                        with contextlib.suppress(ProcessLookupError, PermissionError):
+                            os.killpg(pid, signal.SIGKILL)
+                    return
+                fds = array.array("i")
+                for level, kind, payload in ancdata:
+                    if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                        fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+                request = json.loads(data)
+                if unsafe is not None:
+                    os.close(fds[0])
+                    _send(sock, {"op": "failed", "id": request.get("id"), "error": unsafe, "refusing": True})
+                    continue
+                try:
+                    _spawn(sock, request, fds[0], close_server, children, learn)
+                except OSError as exc:
+                    _send(sock, {"op": "failed", "id": request.get("id"), "error": str(exc)})
+            elif key.fileobj is learned:
+                try:
+                    names = json.loads(learned.recv(MAX_LEARNED) or b"[]")
+                except ValueError:
+                    continue  # cut short: learn from the next child
+                if unsafe is None and not _learn(sock, [str(name) for name in names]):
+                    unsafe = "a module an init imported started a thread or loaded the native runtime client"
+            else:
+                with contextlib.suppress(BlockingIOError):
+                    os.read(wake_r, 4096)
+                _reap(sock, children)
+
+
+def main() -> None:
+    fd, parent_pid, modules = int(sys.argv[2]), int(sys.argv[3]), [m for m in sys.argv[4].split(",") if m]
+    _die_with_parent(parent_pid)
+    sock = socket.socket(fileno=fd)
+    sock.setblocking(True)
+    start = time.perf_counter()
+    loaded, failed = _preload(modules)
+    import_ms = (time.perf_counter() - start) * 1000
+    gc.collect()
+    gc.freeze()  # the imported objects move to a generation the collector never walks: their pages stay shared
+    _send(
+        sock,
+        {
+            "op": "ready",
+            "pid": os.getpid(),
+            "python": ".".join(map(str, sys.version_info[:3])),
+            "executable": sys.executable,
+            "preloaded": loaded,
+            "failed": failed,
+            "import_ms": round(import_ms, 1),
+            "threads": threading.active_count(),
+            "client_initialised": NATIVE_CLIENT in sys.modules,
+        },
+    )
+    if threading.active_count() > 1 or NATIVE_CLIENT in sys.modules:
+        return  # forking now would share a thread or a runtime client: the emulator reads why and starts fresh ones
+    serve(sock)
+
+
+if __name__ == "__main__":
+    main()
