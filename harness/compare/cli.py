@@ -46,7 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="strategies",
         help="strategy to run (repeatable; default: all)",
     )
-    parser.add_argument("--concurrency", type=count_list, help="burst sweep of concurrent clients (default 1,8,32)")
+    parser.add_argument("--concurrency", type=count_list, help="burst sweep of concurrent clients (default 1,8,32,64)")
     parser.add_argument("--ramp", type=count_list, help="ramp steps of concurrent clients (default 1,2,4,8,16)")
     parser.add_argument(
         "--invocations",

@@ -30,9 +30,10 @@ __all__ = ["INGEST", "POISON_BODIES", "queue_backlog"]
 
 INGEST = "IngestFunction"
 QUEUE, DEAD_LETTERS = "IngestQueue", "IngestDeadLetterQueue"
-# Longer than a cold start on a busy two-core machine, so a batch is not redelivered while its environment starts;
-# short enough that a poison message's maxReceiveCount receives take seconds, not the template's 5 x 90 s.
-VISIBILITY_TIMEOUT_S = 5
+# Longer than a batch takes with its cold start on a busy two-core machine (tens of ms forked, under a second with
+# --start-mode fresh), so a batch is not redelivered while it runs; short enough that a poison message's
+# maxReceiveCount receives take seconds, not the template's 5 x 90 s.
+VISIBILITY_TIMEOUT_S = 2
 DRAIN_TIMEOUT_S = 600.0
 SENDERS = 4
 POISON_BODIES = ("not json", '{"item": {"name": ""}}', '{"item": {"name": "bolt"}, "unexpected": 1}')
