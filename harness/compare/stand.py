@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -47,6 +47,8 @@ class Stand:
         The function's ``ReservedConcurrentExecutions`` (None: no cap but the emulator's).
     idle_ttl_s:
         How long an idle environment lives before it is reclaimed.
+    function_env:
+        Variables the scenario sets on the function beyond the strategy's (the layer's settings it varies).
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class Stand:
         reserved: int | None = None,
         idle_ttl_s: float = 600.0,
         judge: Judge | None = None,
+        function_env: Mapping[str, str] | None = None,
     ) -> None:
         self.strategy = strategy
         self.scenario = scenario
@@ -70,7 +73,7 @@ class Stand:
         self.lam = LocalLambda.from_template(
             options.template,
             parameter_overrides=local_parameters(options.template),
-            env_vars=self._env_vars(lab, strategy, self.deployment),
+            env_vars=self._env_vars(lab, strategy, self.deployment, function_env or {}),
             idle_ttl_s=idle_ttl_s,
             max_environments=1000,
             freeze=True,
@@ -78,7 +81,9 @@ class Stand:
         self.reserved = reserved
         self.workload: Workload | None = None
 
-    def _env_vars(self, lab: Lab, strategy: Strategy, deployment: Deployment) -> dict[str, dict[str, str]]:
+    def _env_vars(
+        self, lab: Lab, strategy: Strategy, deployment: Deployment, function_env: Mapping[str, str]
+    ) -> dict[str, dict[str, str]]:
         setup_env = {
             "DATABASE_URL": deployment.direct_url,
             "DB_SECRET_ARN": "",
@@ -86,7 +91,7 @@ class Stand:
             **SETUP_ENV,
         }
         env = {call.function: setup_env for call in self.spec.setup}
-        env.update(lab.function_env(strategy, deployment, function=self.function, **SETUP_ENV))
+        env.update(lab.function_env(strategy, deployment, function=self.function, **SETUP_ENV, **function_env))
         return env
 
     def __enter__(self) -> Stand:
@@ -112,6 +117,19 @@ class Stand:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.lam.stop()
+
+    def wait_reclaimed(self, timeout_s: float) -> None:
+        """Block until the idle timers have reclaimed every environment of the function, or ``timeout_s`` passed.
+
+        Polled rather than slept, so the scale-down step ends as soon as the last environment is gone; what a late
+        reclaim leaves behind shows in the step's final connections.
+        """
+        deadline = time.monotonic() + timeout_s
+        ids = {env.id for env in self.lam.environments(self.function)}
+        while self.lam.environments(self.function) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for env_id in ids:  # out of the list once reclaimed; their processes (and sockets) close a moment later
+            self.lam.wait_gone(env_id, timeout_s=max(0.1, deadline - time.monotonic()))
 
     def prewarm(self, count: int, label: str = "") -> None:
         """Start ``count`` environments (their init done), showing how many are ready: cold starts take seconds."""

@@ -33,6 +33,7 @@ class RunSummary:
     peak_connections: int
     final_connections: int
     backend_memory_kib: int | None
+    notes: tuple[str, ...] = ()  # what the step ran differently from the rest (a shorter retry budget, say)
 
 
 def summarize(run: RunRecord) -> RunSummary:
@@ -61,4 +62,5 @@ def summarize(run: RunRecord) -> RunSummary:
         peak_connections=run.peak_connections,
         final_connections=run.final_connections,
         backend_memory_kib=run.backend_memory_kib,
+        notes=tuple(run.notes),
     )

@@ -159,6 +159,10 @@ def _scenario(report: Report, scenario: str) -> str:
     latency = svg(latency_figure(report, scenario))
     parts.append(f'<div class="chart">{connections}</div><div class="chart">{latency}</div>')
     parts.append(f"<h3>Errors</h3>{_errors_table(report, scenario)}")
+    notes = [f"{run.strategy} {run.step}: {note}" for run in runs for note in run.notes]
+    if notes:
+        items = "".join(f"<li>{escape(note)}</li>" for note in notes)
+        parts.append(f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>')
     parts.append(f"<h3>Summary</h3>{_summary_table(report, scenario)}</section>")
     return "".join(parts)
 

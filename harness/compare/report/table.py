@@ -79,6 +79,7 @@ def _scenario_table(report: Report, scenario: str, *, colour: bool) -> list[str]
     lines.append(rule)
     lines.append(_paint("  ".join(_align(total, widths)), _BOLD, colour))
     lines.extend(_error_lines(summaries, colour=colour))
+    lines.extend(f"note: {s.strategy} {s.step}: {note}" for s in summaries for note in s.notes)
     return lines
 
 

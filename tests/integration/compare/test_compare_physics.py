@@ -143,3 +143,33 @@ def test_over_budget_single_is_throttled_never_refused_and_the_proxy_serves_ever
         proxied = [summarize(run) for run in SCENARIOS["over_budget"](small, strategy("null_pgbouncer"))]
         assert proxied[1].failed == 0
         assert proxied[1].peak_connections <= ctx.lab.pgbouncer_pool_size
+
+
+@pytest.mark.slow
+def test_over_budget_queue_fails_with_503_after_the_shorter_retry_budget_the_report_names(ctx: ScenarioContext) -> None:
+    small = ScenarioContext(
+        lab=ctx.lab,
+        options=CompareOptions(
+            scenarios=(), strategies=(), max_connections=8, over_budget_factor=2.0, invocations=2, template=TEMPLATE
+        ),
+    )
+    roomy, crowded = SCENARIOS["over_budget"](small, strategy("queue"))
+    assert roomy.notes == []
+    assert "DB_CONNECT_RETRY_MAX_S" not in roomy.parameters
+    assert crowded.parameters["DB_CONNECT_RETRY_MAX_S"] == "1"
+    assert any("DB_CONNECT_RETRY_MAX_S=1" in note for note in crowded.notes)
+    summary = summarize(crowded)
+    assert summary.failed > 0
+    assert database_errors(summary) == summary.failed, summary.errors
+    assert all("HTTP 503" in error for error in summary.errors)
+
+
+def test_scale_down_ends_with_every_environment_and_its_connection_gone(ctx: ScenarioContext) -> None:
+    short = ScenarioContext(
+        lab=ctx.lab,
+        options=CompareOptions(scenarios=(), strategies=(), invocations=2, idle_ttl_s=0.5, template=TEMPLATE),
+    )
+    (run,) = SCENARIOS["scale_down"](short, strategy("single"))
+    assert summarize(run).failed == 0
+    assert run.peak_connections == 8
+    assert run.final_connections == 0

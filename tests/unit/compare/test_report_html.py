@@ -106,3 +106,11 @@ def test_charts_without_data_say_so_instead_of_showing_an_empty_frame() -> None:
     assert "no connection samples were recorded" in page
     assert "no successful requests: no latency to show" in page
     assert "QueuePool limit reached" in page
+
+
+def test_a_steps_notes_are_shown_escaped_in_its_scenario(report: Report) -> None:
+    run = report.runs[0]
+    run.notes.append("<b>retry</b> budget 1 s")
+    page = render_html(report)
+    assert "&lt;b&gt;retry&lt;/b&gt; budget 1 s" in page
+    assert "<b>retry</b>" not in page

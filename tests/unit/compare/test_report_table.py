@@ -118,3 +118,12 @@ def test_long_verdicts_wrap_into_an_indented_paragraph(report: Report) -> None:
     assert all(len(line) <= 80 for line in burst)
     assert all(line.startswith("    ") for line in burst[1:])
     assert " ".join(line.strip() for line in burst) == "burst: " + report.verdicts["burst"].strip()
+
+
+def test_a_steps_notes_follow_its_scenarios_table(report: Report) -> None:
+    run = next(run for run in report.runs if run.scenario == "over_budget" and run.strategy == "queue")
+    run.notes.append("DB_CONNECT_RETRY_MAX_S=1 here")
+    lines = summary_rows(report)
+    note = f"note: queue {run.step}: DB_CONNECT_RETRY_MAX_S=1 here"
+    assert note in lines
+    assert lines.index(note) > lines.index("== over_budget ==")
