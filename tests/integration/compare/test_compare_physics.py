@@ -125,14 +125,22 @@ def test_missing_template_is_refused_before_anything_starts(tmp_path: Path, caps
     assert "does not exist" in capsys.readouterr().err
 
 
+def over_budget_context(ctx: ScenarioContext, *, invocations: int) -> ScenarioContext:
+    """The lab's servers with a small over-budget step: max_connections=8, twice its free slots in environments."""
+    options = CompareOptions(
+        scenarios=(),
+        strategies=(),
+        max_connections=8,
+        over_budget_factor=2.0,
+        invocations=invocations,
+        template=TEMPLATE,
+    )
+    return ScenarioContext(lab=ctx.lab, options=options)
+
+
 @pytest.mark.slow
 def test_over_budget_single_is_throttled_never_refused_and_the_proxy_serves_everyone(ctx: ScenarioContext) -> None:
-    small = ScenarioContext(
-        lab=ctx.lab,
-        options=CompareOptions(
-            scenarios=(), strategies=(), max_connections=8, over_budget_factor=2.0, invocations=3, template=TEMPLATE
-        ),
-    )
+    small = over_budget_context(ctx, invocations=3)
     single = [summarize(run) for run in SCENARIOS["over_budget"](small, strategy("single"))]
     assert [s.step for s in single] == ["roomy server", "max_connections=8"]
     assert single[0].failed == 0  # with room for everyone, no cap is needed
@@ -147,12 +155,7 @@ def test_over_budget_single_is_throttled_never_refused_and_the_proxy_serves_ever
 
 @pytest.mark.slow
 def test_over_budget_queue_fails_with_503_after_the_shorter_retry_budget_the_report_names(ctx: ScenarioContext) -> None:
-    small = ScenarioContext(
-        lab=ctx.lab,
-        options=CompareOptions(
-            scenarios=(), strategies=(), max_connections=8, over_budget_factor=2.0, invocations=2, template=TEMPLATE
-        ),
-    )
+    small = over_budget_context(ctx, invocations=2)
     roomy, crowded = SCENARIOS["over_budget"](small, strategy("queue"))
     assert roomy.notes == []
     assert "DB_CONNECT_RETRY_MAX_S" not in roomy.parameters
