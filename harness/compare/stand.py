@@ -121,15 +121,13 @@ class Stand:
     def wait_reclaimed(self, timeout_s: float) -> None:
         """Block until the idle timers have reclaimed every environment of the function, or ``timeout_s`` passed.
 
-        Polled rather than slept, so the scale-down step ends as soon as the last environment is gone; what a late
-        reclaim leaves behind shows in the step's final connections.
+        Waits for each environment's process to exit (its sockets close with it) rather than sleeping, so the
+        scale-down step ends as soon as the last one is gone; what a late reclaim leaves behind shows in the step's
+        final connections.
         """
         deadline = time.monotonic() + timeout_s
-        ids = {env.id for env in self.lam.environments(self.function)}
-        while self.lam.environments(self.function) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for env_id in ids:  # out of the list once reclaimed; their processes (and sockets) close a moment later
-            self.lam.wait_gone(env_id, timeout_s=max(0.1, deadline - time.monotonic()))
+        for env in self.lam.environments(self.function):
+            self.lam.wait_gone(env.id, timeout_s=max(0.1, deadline - time.monotonic()))
 
     def prewarm(self, count: int, label: str = "") -> None:
         """Start ``count`` environments (their init done), showing how many are ready: cold starts take seconds."""

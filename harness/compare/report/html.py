@@ -63,6 +63,11 @@ def _kv_table(pairs: dict[str, Any]) -> str:
     return f'<table class="kv">{rows}</table>'
 
 
+def _notes_box(notes: list[str]) -> str:
+    items = "".join(f"<li>{escape(note)}</li>" for note in notes)
+    return f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>'
+
+
 def _header(report: Report) -> str:
     machine = dict(report.machine)
     command = machine.pop("command", None)
@@ -77,8 +82,7 @@ def _header(report: Report) -> str:
     parts.append(f'<p class="meta">{" · ".join(line)}</p>')
     notes = report.parameters.get("notes")
     if notes:
-        items = "".join(f"<li>{escape(str(note))}</li>" for note in notes)
-        parts.append(f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>')
+        parts.append(_notes_box([str(note) for note in notes]))
     parameters = {k: v for k, v in report.parameters.items() if k != "notes"}
     parts.append('<div class="header">')
     parts.append(f"<div><h3>Machine</h3>{_kv_table(machine)}</div>")
@@ -161,8 +165,7 @@ def _scenario(report: Report, scenario: str) -> str:
     parts.append(f"<h3>Errors</h3>{_errors_table(report, scenario)}")
     notes = [f"{run.strategy} {run.step}: {note}" for run in runs for note in run.notes]
     if notes:
-        items = "".join(f"<li>{escape(note)}</li>" for note in notes)
-        parts.append(f'<div class="notes"><strong>Notes</strong><ul>{items}</ul></div>')
+        parts.append(_notes_box(notes))
     parts.append(f"<h3>Summary</h3>{_summary_table(report, scenario)}</section>")
     return "".join(parts)
 
