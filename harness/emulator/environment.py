@@ -185,15 +185,15 @@ class Environment:
     # --- invocations -----------------------------------------------------------------------------------------
 
     def dispatch(self, inv: Invocation) -> None:
-        """Hand ``inv`` to this environment: thaw it, and answer its pending ``GET /next`` if it is waiting."""
+        """Hand ``inv`` to this environment: answer its pending ``GET /next`` if it is waiting, and thaw it."""
         self.current = inv
         if self.state != "initialising":
             self.state = "busy"
         self.invocations += 1
+        if self._next_conn is not None:
+            self._deliver()  # first: thawed with the event already in its socket, the runtime wakes once, not twice
         if self.frozen:
             self.signal(signal.SIGCONT)
-        if self._next_conn is not None:
-            self._deliver()
 
     def claim(self) -> bool:
         """Take this idle environment for the next event (True), or say it is no longer idle (False)."""

@@ -152,8 +152,6 @@ def _child(
     try:
         os.setsid()
         _die_with_parent(server_pid)
-        signal.set_wakeup_fd(-1)
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         close_server()
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -197,16 +195,16 @@ def _child(
         os._exit(code)
 
 
-def _reap(sock: socket.socket, children: set[int]) -> None:
-    while children:
-        try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        children.discard(pid)
-        _send(sock, {"op": "exited", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
+def _reap(sock: socket.socket, selector: selectors.BaseSelector, children: dict[int, int], pidfd: int) -> None:
+    """The child behind ``pidfd`` has exited: reap it, tell the emulator, forget its pidfd."""
+    pid = children.pop(pidfd)
+    selector.unregister(pidfd)
+    os.close(pidfd)
+    try:
+        _, status = os.waitpid(pid, 0)  # at once: a readable pidfd means the child has exited
+    except ChildProcessError:
+        return
+    _send(sock, {"op": "exited", "pid": pid, "code": os.waitstatus_to_exitcode(status)})
 
 
 def _learn(sock: socket.socket, names: list[str]) -> bool:
@@ -233,51 +231,47 @@ def _spawn(
     request: dict[str, Any],
     log_fd: int,
     close_server: Callable[[], None],
-    children: set[int],
     learn: socket.socket,
+    selector: selectors.BaseSelector,
+    children: dict[int, int],
 ) -> None:
+    """Fork the environment ``request`` describes; the server keeps a pidfd of the child in ``selector``."""
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         _child(request, log_fd, os.getppid(), close_server, learn)
     os.close(log_fd)
-    children.add(pid)
     pidfd = os.pidfd_open(pid)  # before any reaping, so it names this child and no other
-    try:
-        _send(sock, {"op": "spawned", "id": request["id"], "pid": pid}, (pidfd,))
-    finally:
-        os.close(pidfd)
+    children[pidfd] = pid
+    selector.register(pidfd, selectors.EVENT_READ)
+    _send(sock, {"op": "spawned", "id": request["id"], "pid": pid}, (pidfd,))
 
 
 def serve(sock: socket.socket) -> None:
     """Answer spawn requests until the emulator closes the socket; then kill every child left and return."""
-    wake_r, wake_w = os.pipe()
-    for fd in (wake_r, wake_w):
-        os.set_blocking(fd, False)
-    signal.signal(signal.SIGCHLD, lambda signum, frame: None)  # a handler, so the wakeup fd is written
-    signal.set_wakeup_fd(wake_w)
+    # Each child's exit is seen through its pidfd, not SIGCHLD: a SIGCHLD handler would also wake the server every
+    # time a child is stopped or continued, twice per invocation when the emulator freezes its environments.
     selector = selectors.DefaultSelector()
     selector.register(sock, selectors.EVENT_READ)
-    selector.register(wake_r, selectors.EVENT_READ)
     learned, learn = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)  # children write, we read
     selector.register(learned, selectors.EVENT_READ)
-    children: set[int] = set()
+    children: dict[int, int] = {}  # pidfd -> pid, for every child not yet reaped
     unsafe: str | None = None  # why forking stopped being safe: spawns are refused, children still reaped
 
     def close_server() -> None:  # in a child: the server's descriptors are not the environment's
         selector.close()
         sock.close()
         learned.close()
-        os.close(wake_r)
-        os.close(wake_w)
+        for pidfd in children:  # the siblings' pidfds are the server's, not this environment's
+            os.close(pidfd)
 
     while True:
         for key, _ in selector.select():
             if key.fileobj is sock:
                 data, ancdata, _, _ = sock.recvmsg(MAX_MESSAGE, socket.CMSG_SPACE(4 * array.array("i").itemsize))
                 if not data:
-                    for pid in children:
+                    for pid in children.values():
                         with contextlib.suppress(ProcessLookupError, PermissionError):
                             os.killpg(pid, signal.SIGKILL)
                     return
@@ -291,7 +285,7 @@ def serve(sock: socket.socket) -> None:
                     _send(sock, {"op": "failed", "id": request.get("id"), "error": unsafe, "refusing": True})
                     continue
                 try:
-                    _spawn(sock, request, fds[0], close_server, children, learn)
+                    _spawn(sock, request, fds[0], close_server, learn, selector, children)
                 except OSError as exc:
                     _send(sock, {"op": "failed", "id": request.get("id"), "error": str(exc)})
             elif key.fileobj is learned:
@@ -302,9 +296,7 @@ def serve(sock: socket.socket) -> None:
                 if unsafe is None and not _learn(sock, [str(name) for name in names]):
                     unsafe = "a module an init imported started a thread or loaded the native runtime client"
             else:
-                with contextlib.suppress(BlockingIOError):
-                    os.read(wake_r, 4096)
-                _reap(sock, children)
+                _reap(sock, selector, children, key.fd)
 
 
 def main() -> None:

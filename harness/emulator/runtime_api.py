@@ -8,6 +8,7 @@ the environment is decided by the environment (:class:`Conversation`, which
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Protocol
 
@@ -63,7 +64,9 @@ class RuntimeApi:
                 # Lambda reports every handler exception as "Unhandled" to the caller, whatever the runtime's type.
                 accepted = self._env.on_result(request_id, body, "Unhandled" if error else None)
                 if accepted:
-                    conn.respond(202, b'{"status": "OK"}', _JSON)
+                    # After the caller's answer (on_result woke the invoke waiting for it; that runs first): the 202
+                    # only lets the runtime ask for its next event, so it is not on the caller's path.
+                    asyncio.get_running_loop().call_soon(conn.respond, 202, b'{"status": "OK"}', _JSON)
                 else:
                     conn.respond(400, b'{"errorMessage": "unknown request id", "errorType": "InvalidRequestID"}', _JSON)
                 return
