@@ -92,6 +92,35 @@ def test_a_killed_fork_server_takes_its_environments_with_it_and_later_ones_star
         assert any("fork server" in note for note in lam.notes)
 
 
+def test_freezing_and_thawing_environments_does_not_wake_the_fork_server():
+    # A stopped or continued child sends its parent SIGCHLD; the server sees exits through pidfds instead, so the
+    # two signals of every frozen invocation cost it nothing (with a SIGCHLD handler it woke twice per call).
+    calls = 50
+    with LocalLambda([spec("Echo", "app.echo")], start_mode="fork") as lam:
+        lam.invoke("Echo")
+        (server,) = lam.pool.starters.servers()
+        before = psutil.Process(server.pid).num_ctx_switches().voluntary
+
+        for _ in range(calls):
+            assert lam.invoke("Echo").function_error is None
+
+        woken = psutil.Process(server.pid).num_ctx_switches().voluntary - before
+        assert all(env.state == "frozen" for env in lam.environments())
+    assert woken < calls / 5, f"the fork server woke {woken} times in {calls} frozen invocations"
+
+
+def test_an_environment_that_exits_is_reaped_by_the_fork_server_and_reported():
+    with LocalLambda([spec("Echo", "app.echo")], start_mode="fork") as lam:
+        first = lam.invoke("Echo")
+        (server,) = lam.pool.starters.servers()
+        os.killpg(first.payload["pid"], signal.SIGKILL)
+
+        assert lam.wait_gone(first.environment_id, timeout_s=10)
+        assert wait_until(lambda: process_state(first.payload["pid"]) is None)  # reaped, not left a zombie
+        assert psutil.Process(server.pid).is_running()
+        assert lam.invoke("Echo").function_error is None
+
+
 def test_stop_leaves_neither_the_fork_server_nor_its_environments_behind():
     lam = LocalLambda([spec("Echo", "app.echo"), spec("Sleep", "app.sleep", timeout_s=10)], start_mode="fork").start()
     try:
