@@ -17,6 +17,7 @@ SECTIONS: dict[str, str] = {
     "layer": "harness.bench.layer",
     "network": "harness.bench.network",
     "emulator": "harness.bench.emulator",
+    "warm_path": "harness.bench.warm_path",
     "sam_local": "harness.bench.sam_local",  # needs a Docker engine (started as root where none answers), else skipped
 }
 

@@ -1,0 +1,177 @@
+"""``harness bench --only warm_path``: a warm invoke through boto3 against ``harness emulate``, beside its floors.
+
+A warm call's time is the client's (boto3 builds, signs and parses the request), the runtime client's (awslambdaric
+reads the event, calls the handler, posts the answer) and the emulator's own (the Invoke API, the pool, the Runtime
+API, the freeze and thaw). The first two are measured without the emulator, in the same interleaved rounds
+(:mod:`harness.bench.bare_servers`): boto3 against an endpoint that answers at once, and awslambdaric, on the
+function's interpreter and ``AWS_EXECUTION_ENV``, against a Runtime API that hands out events as fast as it is asked.
+What the emulator adds is the rest. The function is the ``sam_local`` section's (Python 3.13, returns at once for an
+empty event); no Docker is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from harness.bench.bare_servers import runtime_floor_us
+from harness.bench.sam_local_servers import FUNCTION, HARNESS, Server, UnavailableError, write_function
+from harness.emulator.runtimes import RuntimeInterpreters
+from harness.emulator.template import load_template
+from harness.kit.percentiles import percentile
+
+__all__ = ["TARGET_P50_MS", "TITLE", "render", "run"]
+
+TITLE = "Warm invoke through boto3: harness emulate beside its floors"
+TARGET_P50_MS = 1.0  # issue #16: warm p50 through boto3
+WARM_UP_CALLS = 100
+PORT_WAIT_S = 30.0
+_CREDENTIALS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+
+
+def _client(url: str) -> Any:
+    config = Config(retries={"max_attempts": 0}, read_timeout=60, connect_timeout=10)
+    return boto3.client(
+        "lambda",
+        endpoint_url=url,
+        region_name=_CREDENTIALS["AWS_DEFAULT_REGION"],
+        aws_access_key_id=_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        config=config,
+    )
+
+
+def _calls_us(client: Any, calls: int) -> list[float]:
+    """Microseconds per boto3 ``invoke`` (answer read and parsed), ``calls`` times in a row."""
+    times = []
+    for _ in range(calls):
+        start = time.perf_counter()
+        response = client.invoke(FunctionName=FUNCTION, Payload=b"{}")
+        response["Payload"].read()
+        times.append((time.perf_counter() - start) * 1e6)
+        if response.get("FunctionError"):
+            raise UnavailableError(f"{FUNCTION} failed: {response['Payload']}")
+    return times
+
+
+@contextmanager
+def _bare_endpoint(root: Path) -> Iterator[str]:
+    """The bare Invoke endpoint in a process of its own; yields its URL."""
+    port_file = root / "bare.port"
+    process = subprocess.Popen([sys.executable, "-m", "harness.bench.bare_servers", str(port_file)])
+    try:
+        deadline = time.monotonic() + PORT_WAIT_S
+        while not port_file.is_file() or not port_file.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise UnavailableError("the bare HTTP endpoint did not start")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port_file.read_text()}"
+    finally:
+        process.kill()
+        process.wait()
+
+
+def _emulator(template: Path, *flags: str) -> Server:
+    command = [str(HARNESS), "emulate", "-t", str(template), "--no-view", *flags]
+    name = "emulate" + "".join(flags).replace("-", "_")
+    return Server(command, cwd=template.parent, env={**os.environ, **_CREDENTIALS}, log=template.parent / f"{name}.log")
+
+
+def _p(values: list[float], pct: int) -> float:
+    value = percentile(values, pct)
+    assert value is not None, "every row has samples"
+    return value
+
+
+def _measure(root: Path, rounds: int, calls: int) -> dict[str, Any]:
+    template = write_function(root)
+    (spec,) = load_template(template).functions
+    interpreter = RuntimeInterpreters().for_function(spec)
+    rows: dict[str, list[list[float]]] = {"client": [], "runtime": [], "emulator": [], "no_freeze": []}
+    with _bare_endpoint(root) as bare_url, _emulator(template) as frozen, _emulator(template, "--no-freeze") as live:
+        clients = {"client": _client(bare_url), "emulator": _client(frozen.url), "no_freeze": _client(live.url)}
+        for client in clients.values():
+            _calls_us(client, WARM_UP_CALLS)
+        for index in range(rounds):
+            steps: list[tuple[str, Callable[[], list[float]]]] = [
+                *((name, lambda c=client: _calls_us(c, calls)) for name, client in clients.items()),
+                (
+                    "runtime",
+                    lambda: runtime_floor_us(
+                        interpreter.python,
+                        interpreter.execution_env,
+                        spec.code_uri,
+                        spec.handler,
+                        WARM_UP_CALLS + calls,
+                    )[WARM_UP_CALLS:],
+                ),
+            ]
+            for name, step in steps if index % 2 == 0 else reversed(steps):
+                rows[name].append(step())
+    return {"rows": rows, "python": interpreter.version, "execution_env": interpreter.execution_env, "calls": calls}
+
+
+def run(quick: bool) -> str:
+    with tempfile.TemporaryDirectory(prefix="bench-warm-path-") as tmp:
+        try:
+            figures = _measure(Path(tmp), rounds=2 if quick else 7, calls=50 if quick else 300)
+        except UnavailableError as exc:
+            return f"Skipped: {exc}."
+    return render(figures, quick)
+
+
+def render(figures: dict[str, Any], quick: bool) -> str:
+    """The section's Markdown: per row the median over rounds of each round's p50, and the p99 of all calls."""
+    rows = figures["rows"]
+
+    def p50_ms(name: str) -> float:
+        return statistics.median(_p(per_round, 50) for per_round in rows[name]) / 1000
+
+    def p99_ms(name: str) -> float:
+        return _p([t for per_round in rows[name] for t in per_round], 99) / 1000
+
+    floors = p50_ms("client") + p50_ms("runtime")
+    emulator = p50_ms("emulator")
+    major, minor = (int(part) for part in figures["python"].split("."))
+    threads = "a new thread per event" if (major, minor) >= (3, 12) else "the main thread"
+    labels = {
+        "client": "boto3 `invoke` against a bare HTTP endpoint that answers at once (the client's floor)",
+        "runtime": f"awslambdaric on a bare Runtime API, event written to answer read (Python {figures['python']}, "
+        f"`AWS_EXECUTION_ENV={figures['execution_env']}`: it polls from {threads}, as on Lambda)",
+        "emulator": "**boto3 `invoke` against `harness emulate`, frozen between calls (the default)**",
+        "no_freeze": "boto3 `invoke` against `harness emulate --no-freeze`",
+    }
+    table = [f"| {labels[name]} | {p50_ms(name):.3f} | {p99_ms(name):.3f} |" for name in rows]
+    verdict = "met" if emulator <= TARGET_P50_MS else "missed"
+    return "\n".join(
+        [
+            *(["Smoke sizes (`--quick`): not figures to quote.", ""] if quick else []),
+            f"{len(rows['client'])} interleaved rounds of {figures['calls']} warm calls per row, one client thread; "
+            "p50 is the median over rounds of each round's p50, p99 is over every call. The function is the "
+            "`sam_local` section's, returning at once.",
+            "",
+            "| path | p50 ms | p99 ms |",
+            "|---|---:|---:|",
+            table[0],
+            table[1],
+            f"| the two floors together (no emulator at all) | {floors:.3f} | |",
+            table[2],
+            table[3],
+            f"| what the emulator adds to a frozen call (its row less the two floors) | {emulator - floors:.3f} | |",
+            "",
+            f"Target (issue #16): warm p50 through boto3 at most {TARGET_P50_MS} ms — {verdict} ({emulator:.3f} ms). "
+            f"The client and the runtime client alone take {floors:.3f} ms here, so an emulator that cost nothing "
+            f"would {'meet' if floors <= TARGET_P50_MS else 'still miss'} it on this machine.",
+        ]
+    )
