@@ -11,12 +11,14 @@ empty event); no Docker is needed.
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -119,7 +121,22 @@ def _measure(root: Path, rounds: int, calls: int) -> dict[str, Any]:
             ]
             for name, step in steps if index % 2 == 0 else reversed(steps):
                 rows[name].append(step())
-    return {"rows": rows, "python": interpreter.version, "execution_env": interpreter.execution_env, "calls": calls}
+        thaws, invocations = _thaws(frozen)
+    return {
+        "rows": rows,
+        "python": interpreter.version,
+        "execution_env": interpreter.execution_env,
+        "calls": calls,
+        "thawed_share": thaws / invocations if invocations else 0.0,
+    }
+
+
+def _thaws(server: Server) -> tuple[int, int]:
+    """(invocations that found their environment frozen, invocations), summed over the emulator's environments."""
+    url = f"{server.url}/_emulator/environments"  # our own loopback http:// URL
+    with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+        environments = json.loads(response.read())["environments"]
+    return sum(env["thaws"] for env in environments), sum(env["invocations"] for env in environments)
 
 
 def run(quick: bool) -> str:
@@ -149,7 +166,9 @@ def render(figures: dict[str, Any], quick: bool) -> str:
         "client": "boto3 `invoke` against a bare HTTP endpoint that answers at once (the client's floor)",
         "runtime": f"awslambdaric on a bare Runtime API, event written to answer read (Python {figures['python']}, "
         f"`AWS_EXECUTION_ENV={figures['execution_env']}`: it polls from {threads}, as on Lambda)",
-        "emulator": "**boto3 `invoke` against `harness emulate`, frozen between calls (the default)**",
+        "emulator": "**boto3 `invoke` against `harness emulate`, frozen between calls (the default)**: "
+        f"{figures['thawed_share']:.0%} of its calls found the environment frozen (the others reached it before it "
+        "asked for its next event, which Lambda hands over without a freeze too)",
         "no_freeze": "boto3 `invoke` against `harness emulate --no-freeze`",
     }
     table = [f"| {labels[name]} | {p50_ms(name):.3f} | {p99_ms(name):.3f} |" for name in rows]

@@ -71,6 +71,7 @@ class Environment:
         self.state: EnvironmentState = "initialising"
         self.frozen = False
         self.invocations = 0
+        self.thaws = 0  # invocations dispatched to it while frozen
         self.created = time.monotonic()
         self.last_used = self.created
         self.init_duration_ms: float | None = None
@@ -118,7 +119,15 @@ class Environment:
         state: EnvironmentState = "frozen" if self.frozen and self.state == "idle" else self.state
         idle = 0.0 if self.state in ("busy", "initialising") else now - self.last_used
         return EnvironmentInfo(
-            self.spec.name, self.pid, state, self.invocations, now - self.created, self.id, idle, self.start_mode
+            self.spec.name,
+            self.pid,
+            state,
+            self.invocations,
+            now - self.created,
+            self.id,
+            idle,
+            self.start_mode,
+            self.thaws,
         )
 
     def signal(self, signum: int) -> None:
@@ -193,6 +202,7 @@ class Environment:
         if self._next_conn is not None:
             self._deliver()  # first: thawed with the event already in its socket, the runtime wakes once, not twice
         if self.frozen:
+            self.thaws += 1
             self.signal(signal.SIGCONT)
 
     def claim(self) -> bool:

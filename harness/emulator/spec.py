@@ -134,6 +134,7 @@ class EnvironmentInfo:
     id: str
     idle_s: float = 0.0
     start_mode: str | None = None  # "fork" (from a pre-imported server) or "fresh" (a new interpreter)
+    thaws: int = 0  # invocations that found it frozen (an event waiting when it asks for the next one finds it awake)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -145,4 +146,5 @@ class EnvironmentInfo:
             "age_s": round(self.age_s, 3),
             "idle_s": round(self.idle_s, 3),
             "start_mode": self.start_mode,
+            "thaws": self.thaws,
         }

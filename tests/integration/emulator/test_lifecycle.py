@@ -25,6 +25,19 @@ def test_an_idle_environment_is_stopped_and_thawed_for_the_next_event(make_lambd
     assert wait_until(lambda: process_state(pid) == psutil.STATUS_STOPPED)
 
 
+def test_an_invocation_that_finds_its_environment_frozen_counts_a_thaw(make_lambda):
+    frozen = make_lambda(spec("Echo", "app.echo"))
+    running = make_lambda(spec("Echo", "app.echo"), freeze=False)
+    for lam in (frozen, running):
+        first = lam.invoke("Echo")
+        # idle in GET /next with nothing to do: stopped, unless freezing is off
+        assert wait_until(lambda lam=lam: lam.environments()[0].state == ("frozen" if lam is frozen else "idle"))
+        assert lam.invoke("Echo").environment_id == first.environment_id
+
+    assert [env.thaws for env in frozen.environments()] == [1]
+    assert [env.thaws for env in running.environments()] == [0]
+
+
 def test_timers_do_not_fire_while_frozen(make_lambda):
     frozen = make_lambda(spec("Ticks", "app.ticks"))
     running = make_lambda(spec("Ticks", "app.ticks"), freeze=False)

@@ -13,7 +13,7 @@ def _figures(client_us: float, runtime_us: float, emulator_us: float) -> dict:
         "emulator": [[emulator_us] * 10] * rounds,
         "no_freeze": [[emulator_us] * 10] * rounds,
     }
-    return {"rows": rows, "python": "3.13", "execution_env": "AWS_Lambda_python3.13", "calls": 10}
+    return {"rows": rows, "python": "3.13", "execution_env": "AWS_Lambda_python3.13", "calls": 10, "thawed_share": 0.5}
 
 
 def test_the_floors_are_summed_and_the_emulators_share_is_what_is_left() -> None:
@@ -24,6 +24,7 @@ def test_the_floors_are_summed_and_the_emulators_share_is_what_is_left() -> None
     assert "— missed (1.500 ms)" in text
     assert "would still miss it on this machine" in text
     assert "a new thread per event" in text
+    assert "50% of its calls found the environment frozen" in text
 
 
 def test_a_fast_enough_emulator_meets_the_target_and_low_floors_say_so() -> None:
