@@ -29,8 +29,7 @@ from botocore.config import Config
 
 from harness.bench.bare_servers import runtime_floor_us
 from harness.bench.sam_local_servers import FUNCTION, HARNESS, Server, UnavailableError, write_function
-from harness.emulator.runtimes import RuntimeInterpreters
-from harness.emulator.template import load_template
+from harness.emulator import RuntimeInterpreters, load_template
 from harness.kit.percentiles import percentile
 
 __all__ = ["TARGET_P50_MS", "TITLE", "render", "run"]

@@ -29,6 +29,7 @@ from harness.emulator.errors import (
 )
 from harness.emulator.event_sources import EventSourceOptions
 from harness.emulator.local_lambda import LocalLambda
+from harness.emulator.runtimes import Interpreter, RuntimeInterpreters
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
 from harness.emulator.sqs_source import BatchOutcome
 from harness.emulator.template import LoadedTemplate, load_template
@@ -40,6 +41,7 @@ __all__ = [
     "EventSourceError",
     "EventSourceOptions",
     "FunctionSpec",
+    "Interpreter",
     "InvalidRequestContentError",
     "InvokeResult",
     "LoadedTemplate",
@@ -47,6 +49,7 @@ __all__ = [
     "RequestTooLargeError",
     "ResourceNotFoundError",
     "Route",
+    "RuntimeInterpreters",
     "TemplateError",
     "TooManyRequestsError",
     "load_cfn_yaml",
