@@ -20,21 +20,38 @@ from harness.postgres import EmbeddedPostgres
 __all__ = ["count_round_trips"]
 
 REQUESTS = 20  # per variant and kind; the count is exact, so a few requests are enough
-RELOAD_SETTLE_S = 0.2  # backends apply a reloaded setting before their next command; give the signal time to land
+RELOAD_TIMEOUT_S = 30.0
+RELOAD_POLL_S = 0.01
+_SETTING = "SELECT current_setting('log_statement')"
+
+
+def _reload(pg: EmbeddedPostgres, expected: str) -> None:
+    """Reload the configuration and return once every backend, warm ones included, will log as ``expected`` says.
+
+    ``pg_reload_conf()`` only signals the postmaster. The postmaster reloads, then signals every backend in the same
+    step, and a backend applies a pending reload after reading its next command, before running it. So once a new
+    session (forked from the postmaster) sees the new value, every statement sent from then on is logged under it.
+    A fixed sleep instead of this wait lost the first statements of a count on a loaded machine.
+    """
+    pg.execute("SELECT pg_reload_conf()")
+    deadline = time.monotonic() + RELOAD_TIMEOUT_S
+    while pg.execute(_SETTING)[0][0] != expected:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server did not apply log_statement = {expected!r} within {RELOAD_TIMEOUT_S:.0f} s")
+        time.sleep(RELOAD_POLL_S)
 
 
 @contextlib.contextmanager
 def _statement_log(pg: EmbeddedPostgres) -> Iterator[None]:
     """``log_statement = 'all'`` for every backend, warm ones included (a reload reaches open sessions too)."""
+    before = pg.execute(_SETTING)[0][0]
     pg.execute("ALTER SYSTEM SET log_statement = 'all'")
-    pg.execute("SELECT pg_reload_conf()")
-    time.sleep(RELOAD_SETTLE_S)
+    _reload(pg, "all")
     try:
         yield
     finally:
         pg.execute("ALTER SYSTEM RESET log_statement")
-        pg.execute("SELECT pg_reload_conf()")
-        time.sleep(RELOAD_SETTLE_S)
+        _reload(pg, before)
 
 
 def _per_request(pg: EmbeddedPostgres, work: Work, requests: int) -> float:

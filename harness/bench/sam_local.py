@@ -22,9 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
+from harness.bench.lambda_client import lambda_client
 from harness.bench.sam_local_servers import (
     FUNCTION,
     HARNESS,
@@ -44,19 +42,6 @@ TITLE = "sam local start-lambda (Docker) vs harness emulate"
 SAM_LEVELS = (8, 32)
 EMULATOR_LEVELS = (8, 32, 64)
 SLEEP_S = 1.0
-
-
-def _client(server: Server) -> Any:
-    """boto3's Lambda client for the server, with the dummy credentials it was started with."""
-    config = Config(max_pool_connections=128, retries={"max_attempts": 0}, read_timeout=300, connect_timeout=10)
-    return boto3.client(
-        "lambda",
-        endpoint_url=server.url,
-        region_name=server.env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=server.env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=server.env["AWS_SECRET_ACCESS_KEY"],
-        config=config,
-    )
 
 
 def _invoke_ms(client: Any, event: dict[str, Any]) -> float:
@@ -94,7 +79,7 @@ def _round_s(client: Any, calls: int) -> float:
 
 
 def _measure(server: Server, *, calls: int, levels: tuple[int, ...]) -> dict[str, Any]:
-    client = _client(server)
+    client = lambda_client(server.url, server.env, read_timeout_s=300, max_pool_connections=128)
     cold = _invoke_ms(client, {})
     warm = [_invoke_ms(client, {}) for _ in range(calls)]
     rounds = {}

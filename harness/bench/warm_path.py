@@ -24,10 +24,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 from harness.bench.bare_servers import runtime_floor_us
+from harness.bench.lambda_client import lambda_client
 from harness.bench.sam_local_servers import FUNCTION, HARNESS, Server, UnavailableError, write_function
 from harness.emulator import RuntimeInterpreters, load_template
 from harness.kit.percentiles import percentile
@@ -39,18 +37,6 @@ TARGET_P50_MS = 1.0  # issue #16: warm p50 through boto3
 WARM_UP_CALLS = 100
 PORT_WAIT_S = 30.0
 _CREDENTIALS = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
-
-
-def _client(url: str) -> Any:
-    config = Config(retries={"max_attempts": 0}, read_timeout=60, connect_timeout=10)
-    return boto3.client(
-        "lambda",
-        endpoint_url=url,
-        region_name=_CREDENTIALS["AWS_DEFAULT_REGION"],
-        aws_access_key_id=_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-        config=config,
-    )
 
 
 def _calls_us(client: Any, calls: int) -> list[float]:
@@ -101,7 +87,10 @@ def _measure(root: Path, rounds: int, calls: int) -> dict[str, Any]:
     interpreter = RuntimeInterpreters().for_function(spec)
     rows: dict[str, list[list[float]]] = {"client": [], "runtime": [], "emulator": [], "no_freeze": []}
     with _bare_endpoint(root) as bare_url, _emulator(template) as frozen, _emulator(template, "--no-freeze") as live:
-        clients = {"client": _client(bare_url), "emulator": _client(frozen.url), "no_freeze": _client(live.url)}
+        clients = {
+            name: lambda_client(url, _CREDENTIALS)
+            for name, url in (("client", bare_url), ("emulator", frozen.url), ("no_freeze", live.url))
+        }
         for client in clients.values():
             _calls_us(client, WARM_UP_CALLS)
         for index in range(rounds):
