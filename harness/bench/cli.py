@@ -69,9 +69,28 @@ def _rank(title: str) -> int:
     return len(SECTIONS)
 
 
+def _unwritable(output: Path) -> str | None:
+    """Why ``output`` cannot be written (its directory made if missing), or None when it can."""
+    if output.is_dir():
+        return "is a directory; name the Markdown file to write"
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make its directory ({exc.strerror or exc}); pass a path you can write"
+    existed = output.exists()
+    try:
+        with output.open("a"):  # opened, not written: an existing page stays as it is until the run ends
+            pass
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or exc}); pass a path you can write"
+    if not existed:
+        output.unlink()  # a run that fails leaves no empty page behind
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.output.is_dir():
-        print(f"harness bench: --output {args.output} is a directory; name the Markdown file to write", file=sys.stderr)
+    if (problem := _unwritable(args.output)) is not None:  # before the run: a section can take minutes
+        print(f"harness bench: --output {args.output}: {problem}", file=sys.stderr)
         return 2
     names = args.only or list(SECTIONS)
     measured: dict[str, str] = {}
@@ -88,7 +107,14 @@ def run(args: argparse.Namespace) -> int:
     sections = dict(_kept_sections(args.output, set(measured))) if args.only else {}
     sections.update(measured)
     ranked = sorted(sections, key=_rank)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(_header() + "".join(sections[title] for title in ranked))
+    page = _header() + "".join(sections[title] for title in ranked)
+    try:
+        args.output.write_text(page)
+    except OSError as exc:  # writable when the run began, not now: the figures go to stdout rather than nowhere
+        print(page)
+        print(
+            f"harness bench: could not write {args.output} ({exc.strerror or exc}); the page is above", file=sys.stderr
+        )
+        return 1
     print(f"wrote {args.output}")
     return 0

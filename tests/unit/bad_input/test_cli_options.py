@@ -112,6 +112,22 @@ def test_bench_refuses_a_directory_as_output_before_measuring(
     assert "is a directory" in capsys.readouterr().err
 
 
+def test_bench_refuses_an_output_it_cannot_write_before_measuring(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN an output whose "directory" is a file: nothing could ever write it
+    (tmp_path / "a-file").write_text("not a directory")
+    output = tmp_path / "a-file" / "benchmarks.md"
+
+    status = main(["bench", "--output", str(output)])
+
+    # THEN one line says so before any section runs (no section banner printed)
+    captured = capsys.readouterr()
+    assert status == 2
+    assert captured.err.startswith(f"harness bench: --output {output}: cannot make its directory")
+    assert "==> bench" not in captured.out
+
+
 def test_compare_on_docker_without_an_engine_exits_2_with_one_line_and_starts_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
