@@ -4,8 +4,8 @@ Lambda's rules, kept here and nowhere else: one event at a time per environment;
 (the most recently used first, so the others age out); a new one starts only when all are busy, up to the
 function's reserved concurrency, else up to the emulator-wide limit; beyond that the call is throttled with
 ``TooManyRequestsException``. Idle environments are reclaimed after ``idle_ttl_s`` by a timer per environment
-(no sweeping loop). Everything here runs on the event loop thread; :mod:`harness.emulator.local_lambda` is the
-thread-safe face.
+(no sweeping loop; :mod:`harness.emulator.idle_reclaim`). Everything here runs on the event loop thread;
+:mod:`harness.emulator.local_lambda` is the thread-safe face.
 """
 
 from __future__ import annotations
@@ -16,24 +16,23 @@ import dataclasses
 import os
 import tempfile
 import time
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from harness.emulator.environment import Environment
 from harness.emulator.errors import TooManyRequestsError
 from harness.emulator.events import EventQueue
-from harness.emulator.invocation import Invocation, lambda_error
+from harness.emulator.idle_reclaim import IdleReclaimer, evict_longest_idle, retire_idle
+from harness.emulator.invocation import Invocation
 from harness.emulator.lambda_env import lambda_environment
 from harness.emulator.launcher import RuntimeProcess, StartMode
+from harness.emulator.missing_layers import LAYER_NOT_AVAILABLE, missing_layers_result
 from harness.emulator.registry import Function, Registry
 from harness.emulator.runtimes import Interpreter, RuntimeInterpreters
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult
 from harness.emulator.starters import Starters
 
 __all__ = ["LAYER_NOT_AVAILABLE", "Pool"]
-
-LAYER_NOT_AVAILABLE = "Runtime.LayerNotAvailableLocally"  # the errorType of such an invocation
 
 LOG_TAIL_BYTES = 4096
 LOG_CAP_BYTES = 16 * 1024 * 1024  # per environment: a long run at thousands of calls/s must not fill the disk
@@ -62,12 +61,10 @@ class Pool:
     ) -> None:
         if max_environments < 1:
             raise ValueError(f"max_environments must be at least 1, got {max_environments}")
-        if idle_ttl_s is not None and idle_ttl_s <= 0:
-            raise ValueError(f"idle_ttl_s must be positive (or None to keep environments), got {idle_ttl_s}")
+        self._reclaimer = IdleReclaimer(idle_ttl_s)  # validates idle_ttl_s
         self.host = host
         self.region = region
         self.max_environments = max_environments
-        self.idle_ttl_s = idle_ttl_s
         self.freeze = freeze
         self.init_timeout_s = init_timeout_s
         self._registry = Registry(region)
@@ -76,10 +73,13 @@ class Pool:
         self._live = 0
         self._processes: set[Environment] = set()  # every environment not yet exited, retired or not
         self._events = EventQueue(self.invoke, retry_delays_s=event_retry_delays_s)
-        self._reclaim_timers: dict[Environment, asyncio.TimerHandle] = {}
         self._init_gate = asyncio.Semaphore(INIT_PARALLELISM)
         self.runtimes = runtimes or RuntimeInterpreters(use_runtime=False)
         self.starters = Starters(start_mode, preload=preload, log_dir=self.log_dir)
+
+    @property
+    def idle_ttl_s(self) -> float | None:
+        return self._reclaimer.idle_ttl_s
 
     # --- functions -------------------------------------------------------------------------------------------
 
@@ -109,7 +109,7 @@ class Pool:
         """
         fn = self.resolve(name)
         if fn.spec.missing_layers:
-            return _missing_layers_result(fn.spec)
+            return missing_layers_result(fn.spec)
         env, cold = await self._acquire(fn)
         inv = Invocation(payload, fn.arn, client_context)
         offset = env.begin_log(inv.request_id, LOG_CAP_BYTES)
@@ -155,7 +155,7 @@ class Pool:
             if env.claim():
                 return env, False
         if self._live >= self.max_environments:
-            self._evict_one()
+            evict_longest_idle(env for fn in self._registry.functions() for env in fn.idle)
         try:
             env = await self._start(fn)
         except BaseException:
@@ -163,12 +163,6 @@ class Pool:
             self._in_flight -= 1
             raise
         return env, True
-
-    def _evict_one(self) -> None:
-        """Make room for a new environment by reclaiming the longest-idle one (of any function), as Lambda does."""
-        idle = [env for fn in self._registry.functions() for env in fn.idle if env.state == "idle"]
-        if idle:
-            min(idle, key=lambda env: env.last_used).terminate("evicted")
 
     async def _start(self, fn: Function) -> Environment:
         """A new environment of ``fn``, its process started (init under way); waits for a free init slot."""
@@ -214,33 +208,16 @@ class Pool:
     def _on_idle(self, env: Environment) -> None:
         fn = self._registry.named(env.spec.name)
         fn.idle.append(env)
-        if self.idle_ttl_s is not None and env not in self._reclaim_timers:
-            self._reclaim_timers[env] = asyncio.get_running_loop().call_later(self.idle_ttl_s, self._check_idle, env)
-
-    def _check_idle(self, env: Environment) -> None:
-        """One timer per environment, re-armed for what is left of its TTL (not one per invocation)."""
-        del self._reclaim_timers[env]
-        if env.state != "idle" or self.idle_ttl_s is None:
-            return  # busy now: becoming idle again arms a new timer
-        left = self.idle_ttl_s - (time.monotonic() - env.last_used)
-        if left <= 0:
-            self._retire_idle(env, "idle")
-        else:
-            self._reclaim_timers[env] = asyncio.get_running_loop().call_later(left, self._check_idle, env)
+        self._reclaimer.watch(env)
 
     def _on_gone(self, env: Environment) -> None:
-        timer = self._reclaim_timers.pop(env, None)
-        if timer is not None:
-            timer.cancel()
+        self._reclaimer.forget(env)
         fn = self._registry.named(env.spec.name)
         if env in fn.environments:
             fn.environments.discard(env)
             self._live -= 1
         if env in fn.idle:
             fn.idle.remove(env)
-
-    def _retire_idle(self, env: Environment, reason: str) -> None:
-        env.terminate(reason)
 
     # --- operations for the harness ----------------------------------------------------------------------------
 
@@ -302,16 +279,7 @@ class Pool:
         return sum(env.frozen for env in idle)
 
     def reclaim_idle(self, older_than_s: float) -> int:
-        now = time.monotonic()
-        old = [
-            env
-            for fn in self._registry.functions()
-            for env in fn.environments
-            if env.state == "idle" and now - env.last_used >= older_than_s
-        ]
-        for env in old:
-            self._retire_idle(env, "idle")
-        return len(old)
+        return retire_idle((env for fn in self._registry.functions() for env in fn.environments), older_than_s)
 
     def process(self, env_id: str) -> Environment | None:
         """The environment ``env_id`` while its process has not exited (retired or not); None once it has."""
@@ -342,19 +310,3 @@ class Pool:
         if self._log_dir is None:
             self._log_dir = Path(tempfile.mkdtemp(prefix="lambda-logs-"))
         return self._log_dir
-
-
-def _missing_layers_result(spec: FunctionSpec) -> InvokeResult:
-    """A function error like an init failure's: the layers are named, and how to give them."""
-    request_id = str(uuid.uuid4())
-    layers = ", ".join(spec.missing_layers)
-    message = (
-        f"{spec.name} names layer {layers}, which is not available locally (a published layer is not downloaded "
-        f"here): pass --layer-dir ARN=DIR with a directory holding the layer's content"
-    )
-    return InvokeResult(
-        status_code=200,
-        raw_payload=lambda_error(request_id, LAYER_NOT_AVAILABLE, message),
-        function_error="Unhandled",
-        request_id=request_id,
-    )
