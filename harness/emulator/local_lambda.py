@@ -1,8 +1,9 @@
 """``LocalLambda``: the emulator as a thread-safe Python object, for the harness, the tests and ``harness emulate``.
 
-The machinery (environments, Runtime APIs, HTTP front ends) runs on one asyncio loop in a background thread; each
-public method hands its work to that loop and waits. Every process started is killed by :meth:`LocalLambda.stop`,
-by the context manager on any exception, and, as a last resort, by an ``atexit`` hook that kills the process groups.
+The machinery (environments, Runtime APIs, HTTP front ends) runs on one asyncio loop in a background thread
+(:mod:`harness.emulator.loop_thread`); each public method hands its work to that loop and waits. Every process
+started is killed by :meth:`LocalLambda.stop`, by the context manager on any exception, and, as a last resort, by an
+``atexit`` hook that kills the process groups (:mod:`harness.emulator.process_reaper`).
 
 Example
 -------
@@ -15,37 +16,26 @@ Example
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
 import json
-import os
 import shutil
 import signal
-import threading
-import weakref
-from collections.abc import Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from harness.emulator.errors import InvalidRequestContentError, RequestTooLargeError, TooManyRequestsError
 from harness.emulator.event_source_specs import EventSourceSpecs
 from harness.emulator.event_sources import EventSourceOptions, EventSources
+from harness.emulator.loop_thread import LoopThread
 from harness.emulator.pool import MAX_SYNC_PAYLOAD, Pool
+from harness.emulator.process_reaper import ProcessReaper
 from harness.emulator.runtimes import RuntimeInterpreters
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
 from harness.emulator.starters import start_mode_from_env
 
 __all__ = ["LocalLambda"]
-
-T = TypeVar("T")
-_LIVE: weakref.WeakSet[LocalLambda] = weakref.WeakSet()
-
-
-@atexit.register
-def _kill_leftovers() -> None:
-    for lam in list(_LIVE):
-        lam._kill_processes()
 
 
 class LocalLambda:
@@ -122,9 +112,11 @@ class LocalLambda:
         self.invoke_api_url: str | None = None
         self.http_api_url: str | None = None
         self._servers: list[asyncio.Server] = []
-        self._loop: asyncio.AbstractEventLoop | None = None  # created by start(), so an unstarted one holds nothing
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread(
+            "local-lambda", not_started="LocalLambda is not started: use it as a context manager or call start()"
+        )
         self._stopped = False
+        self._reaper = ProcessReaper(self._pids)  # armed from start() to stop()
         self._sources = (
             EventSources(
                 event_sources or EventSourceSpecs(),
@@ -159,16 +151,14 @@ class LocalLambda:
     # --- lifecycle -------------------------------------------------------------------------------------------
 
     def start(self) -> LocalLambda:
-        if self._thread is not None:
+        if self._loop.started:
             return self
         self.pool.runtimes.prepare(self.pool.specs())  # builds a runtime's venv the first time (once, cached)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="local-lambda", daemon=True)
-        self._thread.start()
-        _LIVE.add(self)
-        self._call(self._on_loop(self.pool.warm_up))
+        self._loop.start()
+        self._reaper.arm()
+        self._loop.run(self.pool.warm_up)
         if self._serve:
-            self._call(self._start_servers())
+            self._loop.call(self._start_servers())
         if self._sources is not None:
             try:
                 self._sources.start()
@@ -191,19 +181,17 @@ class LocalLambda:
 
     def stop(self) -> None:
         """Shut every environment down (SIGTERM, then SIGKILL) and stop the loop; safe to call twice."""
-        if self._stopped or self._thread is None or self._loop is None:
+        if self._stopped or not self._loop.started:
             return
         self._stopped = True
         try:
             if self._sources is not None:
                 self._sources.stop()  # no new batch or schedule while the environments go
-            self._call(self._shutdown())
+            self._loop.call(self._shutdown())
         finally:
-            self._kill_processes()
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-            self._loop.close()
-            _LIVE.discard(self)
+            self._reaper.kill()
+            self._loop.stop()
+            self._reaper.disarm()
             shutil.rmtree(self.pool.log_dir(), ignore_errors=True)
 
     async def _shutdown(self) -> None:
@@ -211,7 +199,8 @@ class LocalLambda:
             server.close()
         await self.pool.stop()
 
-    def _kill_processes(self) -> None:
+    def _pids(self) -> list[int]:
+        """Every process started and not yet seen exit: the environments, the fork servers, moto."""
         pids: list[int] = []
         for _ in range(3):  # the loop thread may change the set while we copy it (only at interpreter exit)
             with contextlib.suppress(RuntimeError):
@@ -219,9 +208,7 @@ class LocalLambda:
                 break
         if self._sources is not None and self._sources.pid:
             pids.append(self._sources.pid)
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(pid, signal.SIGKILL)
+        return pids
 
     def __enter__(self) -> LocalLambda:
         return self.start()
@@ -230,15 +217,6 @@ class LocalLambda:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
-
-    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
-        if self._thread is None or self._loop is None:
-            coro.close()
-            raise RuntimeError("LocalLambda is not started: use it as a context manager or call start()")
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
-
-    async def _on_loop(self, fn: Any, *args: Any) -> Any:
-        return fn(*args)
 
     # --- the API ---------------------------------------------------------------------------------------------
 
@@ -254,16 +232,15 @@ class LocalLambda:
 
     def describe_start(self) -> list[str]:
         """One line per interpreter in use: which Python runs which functions, and how their environments start."""
-        return self._call(self.pool.describe_start())
+        return self._loop.call(self.pool.describe_start())
 
     def register(self, spec: FunctionSpec) -> None:
         """Add a function (ValueError if its code directory does not exist)."""
-        if self._thread is not None:
-            self.pool.runtimes.prepare([spec])
-        if self._thread is None:
+        if not self._loop.started:
             self.pool.register(spec)
         else:
-            self._call(self._on_loop(self.pool.register, spec))
+            self.pool.runtimes.prepare([spec])
+            self._loop.run(self.pool.register, spec)
 
     def invoke(
         self,
@@ -289,20 +266,20 @@ class LocalLambda:
                 raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from exc
         context = json.dumps(client_context) if client_context is not None else None
         try:
-            return self._call(self.pool.invoke(function, body, log_tail=log_tail, client_context=context))
+            return self._loop.call(self.pool.invoke(function, body, log_tail=log_tail, client_context=context))
         except TooManyRequestsError as exc:
             return InvokeResult(status_code=429, raw_payload=json.dumps(exc.body()).encode(), throttled=True)
 
     def invoke_event(self, function: str, event: Any = None) -> None:
         """Invoke asynchronously (Event): queued, run in the background, retried while throttled and on errors."""
         body = json.dumps({} if event is None else event).encode()
-        self._call(self._on_loop(self.pool.submit_event, function, body))
+        self._loop.run(self.pool.submit_event, function, body)
 
     def _invoke_bytes(self, function: str, payload: bytes) -> InvokeResult:
         return self.invoke(function, payload=payload)
 
     def _submit_bytes(self, function: str, payload: bytes) -> None:
-        self._call(self._on_loop(self.pool.submit_event, function, payload))
+        self._loop.run(self.pool.submit_event, function, payload)
 
     @property
     def sqs_endpoint_url(self) -> str | None:
@@ -333,21 +310,19 @@ class LocalLambda:
 
     def set_reserved_concurrency(self, function: str, reserved: int | None) -> None:
         """Change a function's ``ReservedConcurrentExecutions`` (None: share the emulator-wide limit)."""
-        self._call(self._on_loop(self.pool.set_reserved_concurrency, function, reserved))
+        self._loop.run(self.pool.set_reserved_concurrency, function, reserved)
 
     def environments(self, function: str | None = None) -> list[EnvironmentInfo]:
         """Live environments (of one function, given its logical id or name), oldest first."""
-        result: list[EnvironmentInfo] = self._call(self._on_loop(self.pool.environments, function))
-        return result
+        return self._loop.run(self.pool.environments, function)
 
     def prewarm(self, function: str, count: int) -> list[str]:
         """Start environments of ``function`` until ``count`` are warm (init done); returns their ids."""
-        return self._call(self.pool.prewarm(function, count))
+        return self._loop.call(self.pool.prewarm(function, count))
 
     def freeze_all(self) -> int:
         """SIGSTOP every idle environment now; returns how many are frozen."""
-        result: int = self._call(self._on_loop(self.pool.freeze_all))
-        return result
+        return self._loop.run(self.pool.freeze_all)
 
     def kill(self, environment_id: str, signum: int = signal.SIGKILL) -> None:
         """Send ``signum`` to one environment's process group (KeyError if there is no such live environment)."""
@@ -355,12 +330,11 @@ class LocalLambda:
         def send() -> None:
             self.pool.find(environment_id).signal(signum)
 
-        self._call(self._on_loop(send))
+        self._loop.run(send)
 
     def reclaim_idle(self, older_than_s: float = 0.0) -> int:
         """Shut down environments idle at least ``older_than_s``; returns how many."""
-        result: int = self._call(self._on_loop(self.pool.reclaim_idle, older_than_s))
-        return result
+        return self._loop.run(self.pool.reclaim_idle, older_than_s)
 
     def wait_gone(self, environment_id: str, timeout_s: float = 5.0) -> bool:
         """Block until the environment's process has exited (True) or ``timeout_s`` passed (False)."""
@@ -373,4 +347,4 @@ class LocalLambda:
                 await asyncio.wait_for(asyncio.shield(env.exited), timeout_s)
             return env.exited.done()
 
-        return self._call(wait())
+        return self._loop.call(wait())
