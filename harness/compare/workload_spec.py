@@ -93,7 +93,9 @@ def _load_json(path: Path, option: str) -> Any:
         raise SpecError(option, f"{path} does not exist")
     try:
         return json.loads(path.read_text())
-    except (ValueError, UnicodeDecodeError) as exc:
+    except RecursionError as exc:  # deeper than the interpreter's recursion limit: not a ValueError
+        raise SpecError(option, f"{path} is nested too deep to read (over about 1,000 levels)") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise SpecError(option, f"{path} is not JSON: {exc}") from exc
 
 

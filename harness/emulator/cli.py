@@ -112,6 +112,8 @@ def read_env_vars(path: Path | None) -> dict[str, Any]:
         data = json.loads(path.read_text())
     except OSError as exc:
         raise TemplateError(f"--env-vars {path}: cannot read it ({exc.strerror})") from exc
+    except RecursionError as exc:  # deeper than the interpreter's recursion limit: not a ValueError
+        raise TemplateError(f"--env-vars {path}: nested too deep to read (over about 1,000 levels)") from exc
     except ValueError as exc:
         raise TemplateError(f"--env-vars {path}: not JSON ({exc})") from exc
     if not isinstance(data, dict) or not all(isinstance(value, dict) for value in data.values()):

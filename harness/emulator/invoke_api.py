@@ -36,6 +36,7 @@ from harness.emulator.errors import (
 from harness.emulator.http_server import HttpConnection, HttpRequest, serve
 from harness.emulator.lambda_env import ACCOUNT_ID
 from harness.emulator.pool import LOG_TAIL_BYTES, MAX_SYNC_PAYLOAD, Pool
+from harness.emulator.strict_json import check_json
 
 __all__ = ["MAX_EVENT_PAYLOAD", "MAX_SYNC_PAYLOAD", "serve_invoke_api"]
 
@@ -120,24 +121,6 @@ class InvokeApi:
         return 200, result.raw_payload, headers
 
 
-def _refuse_constant(name: str) -> None:
-    raise ValueError(f"{name} is not JSON")
-
-
-def check_json(payload: bytes) -> None:
-    """Raise :class:`InvalidRequestContentError` unless ``payload`` is strict JSON, as Lambda's parser wants it.
-
-    Python's ``json`` accepts ``NaN`` and ``Infinity`` (Lambda does not), and raises ``RecursionError`` on nesting
-    deeper than the interpreter's recursion limit (about 1,000: the depth Lambda's own parser also stops at).
-    """
-    try:
-        json.loads(payload, parse_constant=_refuse_constant)
-    except RecursionError as exc:
-        raise InvalidRequestContentError("Could not parse request body into json: nesting too deep") from exc
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from exc
-
-
 def _enum(value: str, member: str, allowed: tuple[str, ...]) -> str:
     """``value`` when the API model allows it; AWS's ValidationException, worded as AWS words it, when not."""
     if value not in allowed:
@@ -176,8 +159,8 @@ def _client_context(header: str | None) -> str | None:
         return None
     try:
         decoded = base64.b64decode(header, validate=True).decode()
-        json.loads(decoded)
-    except (binascii.Error, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        check_json(decoded)
+    except (binascii.Error, UnicodeDecodeError, InvalidRequestContentError) as exc:
         raise InvalidRequestContentError("X-Amz-Client-Context must be base64-encoded JSON") from exc
     return decoded
 

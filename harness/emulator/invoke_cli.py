@@ -10,16 +10,16 @@ template, env-vars file or config env that cannot be used), checked before any e
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from harness.emulator.cli import add_samconfig_arguments, add_start_arguments, read_env_vars, start_options
-from harness.emulator.errors import EmulatorError
+from harness.emulator.errors import EmulatorError, InvalidRequestContentError
 from harness.emulator.layer_dirs import add_layer_dir_argument, parse_layer_dirs
 from harness.emulator.local_lambda import LocalLambda
 from harness.emulator.samconfig import SamConfigError, load_samconfig
+from harness.emulator.strict_json import NOT_JSON_PREFIX, check_json
 from harness.emulator.template import load_template, parse_parameter_overrides
 
 __all__ = ["DESCRIPTION", "add_arguments", "run"]
@@ -52,9 +52,9 @@ def _read_event(source: str | None) -> bytes:
     except OSError as exc:
         raise ValueError(f"--event {source}: cannot read it ({exc.strerror})") from exc
     try:
-        json.loads(data)
-    except ValueError as exc:
-        raise ValueError(f"--event {source}: not JSON ({exc})") from exc
+        check_json(data)
+    except InvalidRequestContentError as exc:
+        raise ValueError(f"--event {source}: not JSON ({str(exc).removeprefix(NOT_JSON_PREFIX)})") from exc
     return data
 
 

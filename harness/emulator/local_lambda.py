@@ -25,7 +25,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from harness.emulator.errors import InvalidRequestContentError, RequestTooLargeError, TooManyRequestsError
+from harness.emulator.errors import RequestTooLargeError, TooManyRequestsError
 from harness.emulator.event_source_specs import EventSourceSpecs
 from harness.emulator.event_sources import EventSourceOptions, EventSources
 from harness.emulator.loop_thread import LoopThread
@@ -34,6 +34,7 @@ from harness.emulator.process_reaper import ProcessReaper
 from harness.emulator.runtimes import RuntimeInterpreters
 from harness.emulator.spec import EnvironmentInfo, FunctionSpec, InvokeResult, Route
 from harness.emulator.starters import start_mode_from_env
+from harness.emulator.strict_json import check_json
 
 __all__ = ["LocalLambda"]
 
@@ -260,10 +261,7 @@ class LocalLambda:
         if len(body) > MAX_SYNC_PAYLOAD:
             raise RequestTooLargeError(f"payload of {len(body)} bytes is over Lambda's {MAX_SYNC_PAYLOAD}-byte limit")
         if payload is not None:
-            try:
-                json.loads(payload)
-            except ValueError as exc:
-                raise InvalidRequestContentError(f"Could not parse request body into json: {exc}") from exc
+            check_json(payload)
         context = json.dumps(client_context) if client_context is not None else None
         try:
             return self._loop.call(self.pool.invoke(function, body, log_tail=log_tail, client_context=context))

@@ -52,7 +52,7 @@ def read_json(path: Path) -> Report:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Report.from_dict(data)
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # ValueError: bad JSON, bad UTF-8, bad values
         raise ValueError(f"{path} is not a comparison results.json ({exc}); write one with write_json()") from exc
 
 

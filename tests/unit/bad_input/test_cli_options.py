@@ -12,7 +12,9 @@ from harness.cli import main
 MISSING = "no/such/template.yaml"
 
 
-# {file}: an existing file where a directory is wanted; {missing}: no such file; {not_json}: a file that is not JSON
+# {file}: an existing file where a directory is wanted; {missing}: no such file; {not_json}: a file that is not JSON;
+# {deep}: JSON nested deeper than Python's parser recurses (a RecursionError, not a ValueError); {nan}: NaN, which
+# Python's json reads and Lambda refuses
 CASES: list[tuple[list[str], str]] = [
     (["compare", "--concurrency", "0"], "--concurrency"),
     (["compare", "--concurrency", "1,x"], "--concurrency"),
@@ -56,6 +58,10 @@ CASES: list[tuple[list[str], str]] = [
     (["emulate", "--template", MISSING], MISSING),
     (["emulate", "--env-vars", "{missing}"], "--env-vars"),
     (["emulate", "--env-vars", "{not_json}"], "--env-vars"),
+    (["emulate", "--env-vars", "{deep}"], "--env-vars"),
+    (["invoke", "ItemsFunction", "-e", "{not_json}"], "--event"),
+    (["invoke", "ItemsFunction", "-e", "{deep}"], "--event"),
+    (["invoke", "ItemsFunction", "-e", "{nan}"], "--event"),
     (["bench", "--only", "everything"], "--only"),
     (["postgres", "--max-connections", "0"], "--max-connections"),
     (["postgres", "--max-connections", "3"], "--max-connections"),
@@ -70,7 +76,10 @@ def test_a_bad_option_exits_2_naming_it_without_a_traceback(
 ) -> None:
     (tmp_path / "a-file").write_text("not a directory")
     (tmp_path / "env.json").write_text("{nope")
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    (tmp_path / "nan.json").write_text('{"amount": NaN}')
     paths = {"{file}": tmp_path / "a-file", "{missing}": tmp_path / "missing.json", "{not_json}": tmp_path / "env.json"}
+    paths.update({"{deep}": tmp_path / "deep.json", "{nan}": tmp_path / "nan.json"})
     argv = [str(paths.get(arg, arg)) for arg in argv]
     try:
         status = main(argv)

@@ -39,6 +39,9 @@ def test_a_missing_or_broken_event_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(SpecError, match=r"--event: .*bad.json is not JSON"):
         parse_event(str(tmp_path / "bad.json"))
+    (tmp_path / "deep.json").write_text("[" * 100_000)  # Python's parser raises RecursionError, not ValueError
+    with pytest.raises(SpecError, match=r"--event: .*deep.json is nested too deep to read"):
+        parse_event(str(tmp_path / "deep.json"))
     (tmp_path / "typo.json").write_text('{"id": "{{row:items}}"}')
     with pytest.raises(SpecError, match=r"--event: .*typo.json: \{\{row:items\}\} is not a placeholder"):
         parse_event(str(tmp_path / "typo.json"))
