@@ -23,12 +23,18 @@ def bounded(kind: Callable[[str], float], low: float, high: float, option: str) 
     return parse
 
 
-def count_list(text: str) -> tuple[int, ...]:
-    """Comma-separated whole numbers >= 1, e.g. ``1,8,32,64``."""
-    try:
-        values = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated whole numbers like 1,8,32, got {text!r}") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"every count must be at least 1, got {text!r}")
-    return values
+def count_list(maximum: int, option: str) -> Callable[[str], tuple[int, ...]]:
+    """Comma-separated whole numbers from 1 to ``maximum``, e.g. ``1,8,32,64``."""
+
+    def parse(text: str) -> tuple[int, ...]:
+        try:
+            values = tuple(int(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{option}: expected comma-separated whole numbers like 1,8,32, got {text!r}"
+            ) from None
+        if not values or not 1 <= min(values) <= max(values) <= maximum:
+            raise argparse.ArgumentTypeError(f"{option}: every count must be between 1 and {maximum}, got {text!r}")
+        return values
+
+    return parse

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from harness.cli_types import bounded, count_list
 from harness.compare.postgres_backend import BACKENDS, DockerUnavailableError
 from harness.compare.scenarios import SCENARIOS, CompareOptions
+from harness.compare.stand import MAX_ENVIRONMENTS
 from harness.compare.strategies import strategy_names
 from harness.compare.workload_spec import SpecError, WorkloadSpec, parse_event, parse_setup, parse_setup_sql
 
@@ -46,8 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         dest="strategies",
         help="strategy to run (repeatable; default: all)",
     )
-    parser.add_argument("--concurrency", type=count_list, help="burst sweep of concurrent clients (default 1,8,32,64)")
-    parser.add_argument("--ramp", type=count_list, help="ramp steps of concurrent clients (default 1,2,4,8,16)")
+    # Each client runs in an environment of its own: no more than the local Lambda holds.
+    clients = count_list(MAX_ENVIRONMENTS, "--concurrency")
+    parser.add_argument("--concurrency", type=clients, help="burst sweep of concurrent clients (default 1,8,32,64)")
+    steps = count_list(MAX_ENVIRONMENTS, "--ramp")
+    parser.add_argument("--ramp", type=steps, help="ramp steps of concurrent clients (default 1,2,4,8,16)")
     parser.add_argument(
         "--invocations",
         type=bounded(int, 1, 10_000, "--invocations"),

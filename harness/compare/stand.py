@@ -31,8 +31,10 @@ from harness.postgres import PostgresServer
 # The scenarios set the server's idle_session_timeout; a role-level one set by a migration (app_model's does, unless
 # this is 0) would override it in the database and hide what freeze_thaw shows.
 SETUP_ENV = {"ROLE_IDLE_SESSION_TIMEOUT_S": "0"}
+# Environments a stand's local Lambda holds at most: the largest --concurrency or --ramp step it can serve.
+MAX_ENVIRONMENTS = 1000
 
-__all__ = ["Stand", "measure_step"]
+__all__ = ["MAX_ENVIRONMENTS", "Stand", "measure_step"]
 
 
 class Stand:
@@ -75,7 +77,7 @@ class Stand:
             parameter_overrides=local_parameters(options.template),
             env_vars=self._env_vars(lab, strategy, self.deployment, function_env or {}),
             idle_ttl_s=idle_ttl_s,
-            max_environments=1000,
+            max_environments=MAX_ENVIRONMENTS,
             freeze=True,
         )
         self.reserved = reserved

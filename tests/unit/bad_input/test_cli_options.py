@@ -19,6 +19,8 @@ CASES: list[tuple[list[str], str]] = [
     (["compare", "--concurrency", "0"], "--concurrency"),
     (["compare", "--concurrency", "1,x"], "--concurrency"),
     (["compare", "--ramp", ""], "--ramp"),
+    (["compare", "--concurrency", "100000"], "--concurrency"),  # more environments than the local Lambda holds
+    (["compare", "--ramp", "1,2,1001"], "--ramp"),
     (["compare", "--invocations", "0"], "--invocations"),
     (["compare", "--invocations", "ten"], "--invocations"),
     (["compare", "--max-connections", "3"], "--max-connections"),
