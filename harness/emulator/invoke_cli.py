@@ -18,6 +18,7 @@ from harness.emulator.cli import add_samconfig_arguments, add_start_arguments, r
 from harness.emulator.errors import EmulatorError, InvalidRequestContentError
 from harness.emulator.layer_dirs import add_layer_dir_argument, parse_layer_dirs
 from harness.emulator.local_lambda import LocalLambda
+from harness.emulator.pool import MAX_SYNC_PAYLOAD
 from harness.emulator.samconfig import SamConfigError, load_samconfig
 from harness.emulator.strict_json import NOT_JSON_PREFIX, check_json
 from harness.emulator.template import load_template, parse_parameter_overrides
@@ -51,6 +52,10 @@ def _read_event(source: str | None) -> bytes:
         data = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as exc:
         raise ValueError(f"--event {source}: cannot read it ({exc.strerror})") from exc
+    if len(data) > MAX_SYNC_PAYLOAD:
+        raise ValueError(
+            f"--event {source}: {len(data):,} bytes, over Lambda's {MAX_SYNC_PAYLOAD:,}-byte limit for an invoke"
+        )
     try:
         check_json(data)
     except InvalidRequestContentError as exc:
@@ -80,6 +85,9 @@ def run(args: argparse.Namespace) -> int:
         for note in lam.notes:
             print(f"note: {note}", file=sys.stderr)
         result = lam.invoke(args.function, payload=event, log_tail=True)
+    except EmulatorError as exc:  # refused as the Invoke API would refuse it: said in one line, as before the start
+        print(f"harness invoke: {exc}", file=sys.stderr)
+        return 2
     finally:
         lam.stop()
     if result.log_tail:

@@ -297,7 +297,7 @@ class Pool:
             env.terminate("emulator stopping", grace_s)
         if everything:
             await asyncio.wait([env.exited for env in everything], timeout=grace_s + 2.0)
-        self.starters.stop()
+        await self.starters.stop()
 
     # --- asynchronous (Event) invocations ------------------------------------------------------------------------
 

@@ -29,6 +29,7 @@ from harness.emulator.spec import FunctionSpec
 __all__ = ["START_MODE_VARIABLE", "Starters", "layer_imports", "start_mode_from_env"]
 
 START_MODE_VARIABLE = "LOCAL_LAMBDA_START_MODE"
+STOP_WAIT_S = 5.0  # for fork servers still starting to see their cancellation
 START_MODES: tuple[StartMode, ...] = ("fork", "fresh")
 _SERVER_ENV = ("PATH", "LANG", "LD_LIBRARY_PATH", "TMPDIR")
 # Lambda's variables that are the same for every function on one interpreter: the server has them too, for the
@@ -187,8 +188,16 @@ class Starters:
     def pids(self) -> list[int]:
         return [pid for server in self._servers.values() for pid in server.pids()]
 
-    def stop(self) -> None:
-        for task in self._warming:
+    async def stop(self) -> None:
+        """Cancel the fork servers still starting, wait for the cancellations to land, and stop every server.
+
+        Waited for, not only cancelled: a start cancelled as the loop closes is destroyed while pending (asyncio
+        prints so at exit), with the server process it may have started half set up.
+        """
+        warming = list(self._warming)
+        for task in warming:
             task.cancel()
+        if warming:
+            await asyncio.wait(warming, timeout=STOP_WAIT_S)
         for server in self._servers.values():
             server.stop()

@@ -56,3 +56,28 @@ def test_environments_die_with_an_emulator_killed_by_sigkill(start_mode):
     process.wait(timeout=30)
 
     assert wait_until(lambda: all(process_state(pid) in (None, psutil.STATUS_ZOMBIE) for pid in pids))
+
+
+STOP_AT_ONCE = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from harness.emulator import FunctionSpec, LocalLambda
+
+    lam = LocalLambda([FunctionSpec("Echo", Path(sys.argv[1]), "app.echo")], start_mode="fork").start()
+    lam.stop()  # while the fork server it began to start in the background is still starting
+    print("stopped", flush=True)
+    """
+)
+
+
+def test_a_stop_while_the_fork_server_starts_leaves_no_pending_start_behind():
+    # WHEN the emulator stops right after start(), its fork server's background start not yet done
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_AT_ONCE, str(BASIC)], capture_output=True, text=True, timeout=60, check=False
+    )
+
+    # THEN the start was cancelled and awaited before the loop closed: asyncio has no pending task to complain of
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "stopped\n"
+    assert "Task was destroyed but it is pending" not in done.stderr

@@ -14,7 +14,7 @@ MISSING = "no/such/template.yaml"
 
 # {file}: an existing file where a directory is wanted; {missing}: no such file; {not_json}: a file that is not JSON;
 # {deep}: JSON nested deeper than Python's parser recurses (a RecursionError, not a ValueError); {nan}: NaN, which
-# Python's json reads and Lambda refuses
+# Python's json reads and Lambda refuses; {big}: over Lambda's 6 MB invoke payload
 CASES: list[tuple[list[str], str]] = [
     (["compare", "--concurrency", "0"], "--concurrency"),
     (["compare", "--concurrency", "1,x"], "--concurrency"),
@@ -64,6 +64,7 @@ CASES: list[tuple[list[str], str]] = [
     (["invoke", "ItemsFunction", "-e", "{not_json}"], "--event"),
     (["invoke", "ItemsFunction", "-e", "{deep}"], "--event"),
     (["invoke", "ItemsFunction", "-e", "{nan}"], "--event"),
+    (["invoke", "ItemsFunction", "-e", "{big}"], "--event"),
     (["bench", "--only", "everything"], "--only"),
     (["postgres", "--max-connections", "0"], "--max-connections"),
     (["postgres", "--max-connections", "3"], "--max-connections"),
@@ -81,7 +82,9 @@ def test_a_bad_option_exits_2_naming_it_without_a_traceback(
     (tmp_path / "deep.json").write_text("[" * 100_000)
     (tmp_path / "nan.json").write_text('{"amount": NaN}')
     paths = {"{file}": tmp_path / "a-file", "{missing}": tmp_path / "missing.json", "{not_json}": tmp_path / "env.json"}
-    paths.update({"{deep}": tmp_path / "deep.json", "{nan}": tmp_path / "nan.json"})
+    if "{big}" in argv:  # 6 MB: written only for the case that uses it
+        (tmp_path / "big.json").write_text(f'"{"x" * 6_300_000}"')
+    paths.update({"{deep}": tmp_path / "deep.json", "{nan}": tmp_path / "nan.json", "{big}": tmp_path / "big.json"})
     argv = [str(paths.get(arg, arg)) for arg in argv]
     try:
         status = main(argv)
