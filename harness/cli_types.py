@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
-__all__ = ["bounded", "count_list"]
+__all__ = ["bounded", "count_list", "unwritable_dir", "unwritable_file"]
 
 
 def bounded(kind: Callable[[str], float], low: float, high: float, option: str) -> Callable[[str], float]:
@@ -38,3 +40,39 @@ def count_list(maximum: int, option: str) -> Callable[[str], tuple[int, ...]]:
         return values
 
     return parse
+
+
+# Output paths are checked when the command starts, not when its results are ready (a run can take minutes), and
+# without making anything: a command refused later for another reason leaves no directory or empty file behind.
+def _unwritable_place(path: Path) -> str | None:
+    """Why nothing can be made at ``path`` (a missing path: its first existing parent must take a new file)."""
+    parent = next(p for p in [path, *path.parents] if p.exists())
+    if not parent.is_dir():
+        return f"cannot be made: {parent} is a file; pass a path you can write"
+    try:
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as exc:
+        return f"cannot be written ({exc.strerror or exc}); pass a path you can write"
+    return None
+
+
+def unwritable_dir(path: Path) -> str | None:
+    """Why results cannot be written into the directory ``path`` (made later if missing), or None when they can."""
+    if path.exists() and not path.is_dir():
+        return "is a file; give a directory for the results"
+    return _unwritable_place(path)
+
+
+def unwritable_file(path: Path) -> str | None:
+    """Why the file ``path`` cannot be written (its directory made later if missing), or None when it can."""
+    if path.is_dir():
+        return "is a directory; name the file to write"
+    if path.exists():
+        try:
+            with path.open("a"):  # opened, not written: the page stays as it is until the results replace it
+                pass
+        except OSError as exc:
+            return f"cannot be written ({exc.strerror or exc}); pass a path you can write"
+        return None
+    return _unwritable_place(path.parent)

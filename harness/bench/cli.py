@@ -8,6 +8,7 @@ import importlib
 import sys
 from pathlib import Path
 
+from harness.cli_types import unwritable_file
 from harness.kit.machine import describe_machine
 
 DESCRIPTION = "run the benchmarks and write the figures, with machine and command, to docs/benchmarks.md"
@@ -69,27 +70,8 @@ def _rank(title: str) -> int:
     return len(SECTIONS)
 
 
-def _unwritable(output: Path) -> str | None:
-    """Why ``output`` cannot be written (its directory made if missing), or None when it can."""
-    if output.is_dir():
-        return "is a directory; name the Markdown file to write"
-    try:
-        output.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return f"cannot make its directory ({exc.strerror or exc}); pass a path you can write"
-    existed = output.exists()
-    try:
-        with output.open("a"):  # opened, not written: an existing page stays as it is until the run ends
-            pass
-    except OSError as exc:
-        return f"cannot be written ({exc.strerror or exc}); pass a path you can write"
-    if not existed:
-        output.unlink()  # a run that fails leaves no empty page behind
-    return None
-
-
 def run(args: argparse.Namespace) -> int:
-    if (problem := _unwritable(args.output)) is not None:  # before the run: a section can take minutes
+    if (problem := unwritable_file(args.output)) is not None:  # before the run: a section can take minutes
         print(f"harness bench: --output {args.output}: {problem}", file=sys.stderr)
         return 2
     names = args.only or list(SECTIONS)
@@ -109,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     ranked = sorted(sections, key=_rank)
     page = _header() + "".join(sections[title] for title in ranked)
     try:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
         args.output.write_text(page)
     except OSError as exc:  # writable when the run began, not now: the figures go to stdout rather than nowhere
         print(page)

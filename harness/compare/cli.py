@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from harness.cli_types import bounded, count_list
+from harness.cli_types import bounded, count_list, unwritable_dir
 from harness.compare.postgres_backend import BACKENDS, DockerUnavailableError
 from harness.compare.scenarios import SCENARIOS, CompareOptions
 from harness.compare.stand import MAX_ENVIRONMENTS
@@ -258,8 +258,8 @@ def _write(report: Report, options: CompareOptions) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.output.exists() and not args.output.is_dir():  # found now, not after minutes of measuring
-        print(f"harness compare: --output {args.output} is a file; give a directory for the reports", file=sys.stderr)
+    if (problem := unwritable_dir(args.output)) is not None:  # found now, not after minutes of measuring
+        print(f"harness compare: --output {args.output} {problem}", file=sys.stderr)
         return 2
     try:
         options = options_from_args(args, workload_from_args(args))

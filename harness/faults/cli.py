@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from harness.cli_types import bounded
+from harness.cli_types import bounded, unwritable_dir
 from harness.faults.injectors import FAULTS
 from harness.faults.runner import RECOVERY_S, FaultRun, run_fault
 from harness.kit.machine import describe_machine
@@ -61,8 +61,8 @@ def summary_lines(runs: list[FaultRun]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.output.exists() and not args.output.is_dir():  # found now, not after minutes of measuring
-        print(f"harness faults: --output {args.output} is a file; give a directory for the results", file=sys.stderr)
+    if (problem := unwritable_dir(args.output)) is not None:  # found now, not after minutes of measuring
+        print(f"harness faults: --output {args.output} {problem}", file=sys.stderr)
         return 2
     if not args.template.is_file():
         print(

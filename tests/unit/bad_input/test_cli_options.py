@@ -14,7 +14,7 @@ MISSING = "no/such/template.yaml"
 
 # {file}: an existing file where a directory is wanted; {missing}: no such file; {not_json}: a file that is not JSON;
 # {deep}: JSON nested deeper than Python's parser recurses (a RecursionError, not a ValueError); {nan}: NaN, which
-# Python's json reads and Lambda refuses; {big}: over Lambda's 6 MB invoke payload
+# Python's json reads and Lambda refuses; {big}: over Lambda's 6 MB invoke payload; {under_file}: a path inside a file
 CASES: list[tuple[list[str], str]] = [
     (["compare", "--concurrency", "0"], "--concurrency"),
     (["compare", "--concurrency", "1,x"], "--concurrency"),
@@ -31,6 +31,7 @@ CASES: list[tuple[list[str], str]] = [
     (["compare", "--strategy", "magic"], "--strategy"),
     (["compare", "--template", MISSING], "--template"),
     (["compare", "--output", "{file}"], "--output"),
+    (["compare", "--output", "{under_file}"], "--output"),
     (["compare", "--target", "http://127.0.0.1:1"], "--database-url"),
     (["compare", "--bogus"], "--bogus"),
     (["compare", "--messages", "5"], "--messages"),
@@ -46,6 +47,7 @@ CASES: list[tuple[list[str], str]] = [
     (["faults", "--fault", "meteor"], "--fault"),
     (["faults", "--template", MISSING], "--template"),
     (["faults", "--output", "{file}"], "--output"),
+    (["faults", "--output", "{under_file}"], "--output"),
     (["pitfalls", "--only", "99"], "--only"),
     (["pitfalls", "--only", "one"], "--only"),
     (["emulate", "--port", "70000"], "--port"),
@@ -85,6 +87,7 @@ def test_a_bad_option_exits_2_naming_it_without_a_traceback(
     if "{big}" in argv:  # 6 MB: written only for the case that uses it
         (tmp_path / "big.json").write_text(f'"{"x" * 6_300_000}"')
     paths.update({"{deep}": tmp_path / "deep.json", "{nan}": tmp_path / "nan.json", "{big}": tmp_path / "big.json"})
+    paths["{under_file}"] = tmp_path / "a-file" / "reports"
     argv = [str(paths.get(arg, arg)) for arg in argv]
     try:
         status = main(argv)
@@ -138,7 +141,7 @@ def test_bench_refuses_an_output_it_cannot_write_before_measuring(
     # THEN one line says so before any section runs (no section banner printed)
     captured = capsys.readouterr()
     assert status == 2
-    assert captured.err.startswith(f"harness bench: --output {output}: cannot make its directory")
+    assert captured.err.startswith(f"harness bench: --output {output}: cannot be made: {output.parent} is a file")
     assert "==> bench" not in captured.out
 
 
