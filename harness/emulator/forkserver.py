@@ -2,11 +2,12 @@
 
 A fresh interpreter per environment spends most of a realistic cold start importing SQLAlchemy, psycopg2,
 Powertools and boto3, and each holds its own copy of them. A fork server imports them once
-(:mod:`harness.emulator.forkserver_process` is the server's code); each environment is a fork of it that then runs
-the function's own init as before, and shares the imported modules' pages until it writes to them. The server is
-started from the event loop thread (PR_SET_PDEATHSIG follows the thread that started it), talks over one
-``SOCK_SEQPACKET`` socket read on the loop, and reaps its children, telling the emulator each exit code; the
-emulator still signals each environment's process group itself (the child is a session leader).
+(:mod:`harness.emulator.forkserver_process` is the server's code, :mod:`harness.emulator.forkserver_child` what runs
+in each fork); each environment is a fork of it that then runs the function's own init as before, and shares the
+imported modules' pages until it writes to them. The server is started from the event loop thread
+(PR_SET_PDEATHSIG follows the thread that started it), talks over one ``SOCK_SEQPACKET`` socket read on the loop,
+and reaps its children, telling the emulator each exit code; the emulator still signals each environment's process
+group itself (the child is a session leader).
 
 What a fork cannot give a new interpreter: the ``str`` hash seed and the address-space layout are the server's,
 shared by every environment of that runtime; so are variables a preloaded module read at import (the runtime

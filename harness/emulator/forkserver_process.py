@@ -22,39 +22,31 @@ once it first asks for an event; the server imports them between forks, so the n
 imported and shares their pages. Importing a library module runs no function code; a module that starts a thread
 or loads the native runtime client stops the server (the emulator then starts fresh interpreters).
 
-The child becomes a session leader (its pid is its process group, which the emulator signals), dies with the server
-(PR_SET_PDEATHSIG; the server dies with the emulator the same way), takes the function's environment, working
-directory and ``PYTHONPATH``, re-seeds ``random``, forgets the server's file descriptors, signal handlers and
-``atexit`` hooks, drops the runtime client's own modules (they read variables at import) and runs
-``python -m awslambdaric HANDLER`` as a fresh interpreter would. When the emulator closes the socket, the server kills
-its children and exits.
+Each environment is a fork of this process; what runs in it, from the fork to its exit, is
+:mod:`harness.emulator.forkserver_child`, loaded from the file beside this one (this directory is not on the path).
+When the emulator closes the socket, the server kills its children and exits.
 """
 
 from __future__ import annotations
 
 import array
-import atexit
 import contextlib
-import ctypes
 import gc
 import importlib
+import importlib.util
 import json
 import os
-import random
-import runpy
 import selectors
 import signal
 import socket
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 MAX_MESSAGE = 1 << 20
-MAX_LEARNED = 128 * 1024  # a datagram must fit the socket's buffer
-PR_SET_PDEATHSIG = 1
 # What the runtime client imports, short of its native extension (``runtime_client``): loaded before a fork, the
 # child's first ``GET /next`` fails with "No Response from endpoint", so each child loads it (a few ms) and
 # ``awslambdaric.lambda_runtime_client``, which initialises it with the child's ``AWS_LAMBDA_RUNTIME_API``.
@@ -71,13 +63,29 @@ RUNTIME_CLIENT = (
     "awslambdaric.lambda_runtime_log_utils",
     "awslambdaric.lambda_runtime_marshaller",
 )
-NATIVE_CLIENT = "runtime_client"
 
 
-def _die_with_parent(parent_pid: int) -> None:
-    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() != parent_pid:
-        os._exit(1)  # the parent died before prctl took effect
+def _load_child_side() -> ModuleType:
+    """:mod:`harness.emulator.forkserver_child`, run from its file beside this one and kept out of ``sys.modules``.
+
+    Imported by the emulator (for ``MAX_MESSAGE`` and this file's path) this module has a ``__file__``; run by path
+    through ``python -c`` it has none, and its path is ``argv[1]``. Left out of ``sys.modules``, where a function's
+    own module of the same name would find it instead of its own file.
+    """
+    here = globals().get("__file__") or sys.argv[1]
+    path = os.path.join(os.path.dirname(os.path.realpath(here)), "forkserver_child.py")
+    spec = importlib.util.spec_from_file_location("forkserver_child", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the fork server's child side from {path}")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from harness.emulator import forkserver_child as child_side
+else:
+    child_side = _load_child_side()
 
 
 def _send(sock: socket.socket, message: dict[str, Any], fds: tuple[int, ...] = ()) -> None:
@@ -95,104 +103,6 @@ def _preload(modules: list[str]) -> tuple[list[str], dict[str, str]]:
         else:
             loaded.append(name)
     return loaded, failed
-
-
-def _exit_code(exc: SystemExit) -> int:
-    if exc.code is None:
-        return 0
-    if isinstance(exc.code, int):
-        return exc.code
-    print(exc.code, file=sys.stderr)
-    return 1
-
-
-def _is_function_code(module: Any, roots: list[str]) -> bool:
-    origin = getattr(getattr(module, "__spec__", None), "origin", None) or getattr(module, "__file__", None)
-    if not isinstance(origin, str):
-        return False
-    path = os.path.realpath(origin)
-    return any(path.startswith(root + os.sep) for root in roots)
-
-
-def _report_init_imports(learn: socket.socket, before: set[str], roots: list[str]) -> None:
-    """Once the runtime first asks for an event (init done), send the server the library modules init imported."""
-    try:
-        from awslambdaric.lambda_runtime_client import LambdaRuntimeClient
-    except ImportError:
-        return
-    original = LambdaRuntimeClient.wait_next_invocation
-
-    def wait_next_invocation(self: Any) -> Any:
-        LambdaRuntimeClient.wait_next_invocation = original
-        try:
-            names = [
-                name
-                for name, module in list(sys.modules.items())
-                if name not in before
-                and module is not None
-                and name != "__main__"
-                and not name.startswith(("awslambdaric", NATIVE_CLIENT))
-                and not _is_function_code(module, roots)
-            ]
-            learn.send(json.dumps(sorted(names)).encode()[:MAX_LEARNED])
-        except OSError:
-            pass  # a full or closed socket: nothing learned from this one
-        finally:
-            learn.close()
-        return original(self)
-
-    LambdaRuntimeClient.wait_next_invocation = wait_next_invocation
-
-
-def _child(
-    request: dict[str, Any], log_fd: int, server_pid: int, close_server: Callable[[], None], learn: socket.socket
-) -> None:
-    """Become the environment, run the runtime client, and never return into the server's loop."""
-    code = 70
-    try:
-        os.setsid()
-        _die_with_parent(server_pid)
-        signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        close_server()
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.close(devnull)
-        os.close(log_fd)
-        os.chdir(request["cwd"])
-        env: dict[str, str] = request["env"]
-        os.environ.clear()
-        os.environ.update(env)
-        time.tzset()
-        # What PYTHONPATH would have done at start-up: after the script directory (''), before the standard library.
-        entries = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
-        sys.path[1:1] = entries
-        importlib.invalidate_caches()
-        random.seed()
-        for name in [name for name in sys.modules if name == "awslambdaric" or name.startswith("awslambdaric.")]:
-            del sys.modules[name]
-        atexit._clear()
-        sys.argv = ["awslambdaric", request["handler"]]
-        before = set(sys.modules)
-        _report_init_imports(learn, before, [os.path.realpath(p) for p in [request["cwd"], *entries]])
-    except BaseException:  # noqa: BLE001 - whatever went wrong, the child must not return into the server's loop
-        traceback.print_exc()
-        os._exit(code)
-    try:
-        runpy.run_module("awslambdaric", run_name="__main__", alter_sys=True)
-        code = 0
-    except SystemExit as exc:
-        code = _exit_code(exc)
-    except BaseException:  # noqa: BLE001 - as the interpreter would: print it, exit 1
-        traceback.print_exc()
-        code = 1
-    finally:
-        atexit._run_exitfuncs()
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(OSError, ValueError):
-                stream.flush()
-        os._exit(code)
 
 
 def _reap(sock: socket.socket, selector: selectors.BaseSelector, children: dict[int, int], pidfd: int) -> None:
@@ -221,7 +131,7 @@ def _learn(sock: socket.socket, names: list[str]) -> bool:
         loaded.append(name)
     gc.collect()
     gc.freeze()
-    safe = threading.active_count() == 1 and NATIVE_CLIENT not in sys.modules
+    safe = threading.active_count() == 1 and child_side.NATIVE_CLIENT not in sys.modules
     _send(sock, {"op": "learned", "modules": loaded, "safe": safe})
     return safe
 
@@ -240,7 +150,7 @@ def _spawn(
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
-        _child(request, log_fd, os.getppid(), close_server, learn)
+        child_side.run_child(request, log_fd, os.getppid(), close_server, learn)
     os.close(log_fd)
     pidfd = os.pidfd_open(pid)  # before any reaping, so it names this child and no other
     children[pidfd] = pid
@@ -290,7 +200,7 @@ def serve(sock: socket.socket) -> None:
                     _send(sock, {"op": "failed", "id": request.get("id"), "error": str(exc)})
             elif key.fileobj is learned:
                 try:
-                    names = json.loads(learned.recv(MAX_LEARNED) or b"[]")
+                    names = json.loads(learned.recv(child_side.MAX_LEARNED) or b"[]")
                 except ValueError:
                     continue  # cut short: learn from the next child
                 if unsafe is None and not _learn(sock, [str(name) for name in names]):
@@ -301,7 +211,7 @@ def serve(sock: socket.socket) -> None:
 
 def main() -> None:
     fd, parent_pid, modules = int(sys.argv[2]), int(sys.argv[3]), [m for m in sys.argv[4].split(",") if m]
-    _die_with_parent(parent_pid)
+    child_side.die_with_parent(parent_pid)
     sock = socket.socket(fileno=fd)
     sock.setblocking(True)
     start = time.perf_counter()
@@ -320,10 +230,10 @@ def main() -> None:
             "failed": failed,
             "import_ms": round(import_ms, 1),
             "threads": threading.active_count(),
-            "client_initialised": NATIVE_CLIENT in sys.modules,
+            "client_initialised": child_side.NATIVE_CLIENT in sys.modules,
         },
     )
-    if threading.active_count() > 1 or NATIVE_CLIENT in sys.modules:
+    if threading.active_count() > 1 or child_side.NATIVE_CLIENT in sys.modules:
         return  # forking now would share a thread or a runtime client: the emulator reads why and starts fresh ones
     serve(sock)
 
