@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import binascii
 import json
 import logging
 import uuid
@@ -160,7 +159,7 @@ def _client_context(header: str | None) -> str | None:
     try:
         decoded = base64.b64decode(header, validate=True).decode()
         check_json(decoded)
-    except (binascii.Error, UnicodeDecodeError, InvalidRequestContentError) as exc:
+    except (ValueError, InvalidRequestContentError) as exc:  # binascii.Error, UnicodeDecodeError: ValueErrors too
         raise InvalidRequestContentError("X-Amz-Client-Context must be base64-encoded JSON") from exc
     return decoded
 

@@ -270,8 +270,7 @@ class LocalLambda:
 
     def invoke_event(self, function: str, event: Any = None) -> None:
         """Invoke asynchronously (Event): queued, run in the background, retried while throttled and on errors."""
-        body = json.dumps({} if event is None else event).encode()
-        self._loop.run(self.pool.submit_event, function, body)
+        self._submit_bytes(function, json.dumps({} if event is None else event).encode())
 
     def _invoke_bytes(self, function: str, payload: bytes) -> InvokeResult:
         return self.invoke(function, payload=payload)
