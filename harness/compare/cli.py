@@ -238,6 +238,7 @@ def _run_remote(args: argparse.Namespace, options: CompareOptions) -> int:
 
 
 def _write(report: Report, options: CompareOptions) -> int:
+    from harness.compare.phases import render_phases
     from harness.compare.report import summary_rows, verdict_lines, write_all
     from harness.compare.verdicts import compute_verdicts
 
@@ -253,6 +254,10 @@ def _write(report: Report, options: CompareOptions) -> int:
         print(line)
     for rule in report.parameters.get("success_rule") or []:
         print(f"success judged by {rule}")
+    if report.phase_seconds:
+        print()
+        for line in render_phases(report.phase_seconds):
+            print(line)
     print(f"\nwrote {', '.join(str(p) for p in paths)}")
     return 0
 

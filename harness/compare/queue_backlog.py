@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 from harness.compare.options import CompareOptions
+from harness.compare.phases import Phases
 from harness.compare.progress import Progress
 from harness.compare.strategies import Strategy
 from harness.emulator import BatchOutcome, EventSourceOptions, LocalLambda
@@ -28,6 +29,7 @@ from harness.kit.records import RequestRecord, RunRecord
 
 __all__ = ["INGEST", "POISON_BODIES", "queue_backlog"]
 
+SCENARIO = "queue_backlog"
 INGEST = "IngestFunction"
 QUEUE, DEAD_LETTERS = "IngestQueue", "IngestDeadLetterQueue"
 # Longer than a batch takes with its cold start on a busy two-core machine (tens of ms forked, under a second with
@@ -88,6 +90,8 @@ class Context(Protocol):
     def lab(self) -> Lab: ...
     @property
     def options(self) -> CompareOptions: ...
+    @property
+    def phases(self) -> Phases: ...
 
 
 class _Batches:
@@ -129,8 +133,11 @@ def queue_backlog(ctx: Context, strategy: Strategy) -> list[RunRecord]:
     """N messages, some poison, enqueued at once for IngestFunction: drain time, peak connections, exactly once."""
     options = ctx.options
     good, poison = options.messages - options.poison_messages, options.poison_messages
-    deployment = ctx.lab.deploy(strategy, PROFILE)
-    migrate(deployment.direct_url)  # a fresh database is empty: IngestFunction writes to the application's tables
+    phases = ctx.phases
+    with phases.timed(SCENARIO, "deploy"):
+        deployment = ctx.lab.deploy(strategy, PROFILE)
+    with phases.timed(SCENARIO, "setup"):
+        migrate(deployment.direct_url)  # a fresh database is empty: IngestFunction writes to the application's tables
     (env,) = ctx.lab.function_env(strategy, deployment).values()
     batches = _Batches()
     lam = LocalLambda.from_template(
@@ -142,12 +149,17 @@ def queue_backlog(ctx: Context, strategy: Strategy) -> list[RunRecord]:
             visibility_timeout_s=VISIBILITY_TIMEOUT_S, schedules=False, on_batch=batches
         ),
     )
-    with lam:
+    with phases.timed(SCENARIO, "start"):
+        lam.start()
+    try:
         (mapping,) = lam.event_source_stats()["sqs"]
         monitor = ConnectionMonitor(deployment.server, database=deployment.database).start()
         began = batches.t0 = time.monotonic()
         drained, good_done_s = False, None
-        with Progress(f"queue_backlog/{strategy.name}", options.messages, unit="done") as progress:
+        with (
+            phases.timed(SCENARIO, "measure"),
+            Progress(f"{SCENARIO}/{strategy.name}", options.messages, unit="done") as progress,
+        ):
             _send_all(lam, _bodies(good, poison))
             deadline = began + DRAIN_TIMEOUT_S
             while time.monotonic() < deadline:
@@ -164,11 +176,14 @@ def queue_backlog(ctx: Context, strategy: Strategy) -> list[RunRecord]:
         result = monitor.stop()
         stats = lam.event_source_stats()["sqs"][0]
         dead = _dead_letters(lam)
+    finally:
+        with phases.timed(SCENARIO, "stop"):
+            lam.stop()
     figures = _table_figures(deployment.server, deployment.database)
     poison_dead = sum(1 for body in dead if body in POISON_BODIES)
     run = RunRecord(
         strategy=strategy.name,
-        scenario="queue_backlog",
+        scenario=SCENARIO,
         step=f"{options.messages} messages",
         parameters={
             "messages": options.messages,

@@ -39,5 +39,6 @@ def run_compare(options: CompareOptions) -> Report:
                 report.runs.extend(SCENARIOS[scenario](ctx, strategy))
             print(f"    {scenario} done in {time.monotonic() - began:.0f}s", flush=True)
         report.parameters["success_rule"] = ctx.judge.describe()
+        report.phase_seconds = ctx.phases.seconds()
     report.verdicts = compute_verdicts(report)
     return report

@@ -7,12 +7,12 @@ Every scenario runs one strategy on a fresh database (a :class:`~harness.compare
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.compare.judge import Judge
 from harness.compare.options import CompareOptions
+from harness.compare.phases import Phases
 from harness.compare.queue_backlog import queue_backlog
 from harness.compare.stand import Stand
 from harness.compare.strategies import Strategy
@@ -35,6 +35,7 @@ class ScenarioContext:
     lab: Lab
     options: CompareOptions
     judge: Judge = field(default_factory=Judge)  # one per run: the report says which rules judged its answers
+    phases: Phases = field(default_factory=Phases)  # one per run: where its time went, printed at the end
 
     def stand(
         self,
@@ -56,6 +57,7 @@ class ScenarioContext:
             idle_ttl_s=idle_ttl_s,
             judge=self.judge,
             function_env=function_env,
+            phases=self.phases,
         )
 
 
@@ -125,14 +127,14 @@ def freeze_thaw(ctx: ScenarioContext, strategy: Strategy) -> list[RunRecord]:
     with ctx.stand(strategy, "freeze_thaw", profile) as stand:
         stand.prewarm(clients)
         runs = [stand.measure("warm", clients=clients, invocations=invocations, parameters=params)]
-        time.sleep(options.idle_timeout_s * 1.5 + 0.5)
+        stand.idle(options.idle_timeout_s * 1.5 + 0.5)
         runs.append(
             stand.measure("after idle_session_timeout", clients=clients, invocations=invocations, parameters=params)
         )
         # Backends killed while the environments sleep, as a failover or an operator would; the environments stay
         # frozen a little longer than the layer's idle threshold, as they would between real requests.
         stand.deployment.server.terminate_backends(database=stand.deployment.database)
-        time.sleep(FROZEN_AFTER_KILL_S)
+        stand.idle(FROZEN_AFTER_KILL_S)
         runs.append(
             stand.measure("after pg_terminate_backend", clients=clients, invocations=invocations, parameters=params)
         )

@@ -17,6 +17,7 @@ from harness.compare.db_setup import prepare_database
 from harness.compare.driver import drive
 from harness.compare.judge import Judge
 from harness.compare.options import CompareOptions
+from harness.compare.phases import Phases
 from harness.compare.progress import Progress
 from harness.compare.strategies import Strategy
 from harness.compare.target_function import local_parameters
@@ -51,6 +52,8 @@ class Stand:
         How long an idle environment lives before it is reclaimed.
     function_env:
         Variables the scenario sets on the function beyond the strategy's (the layer's settings it varies).
+    phases:
+        The run's time recorder (:mod:`harness.compare.phases`); a stand times its own phases under ``scenario``.
     """
 
     def __init__(
@@ -65,13 +68,16 @@ class Stand:
         idle_ttl_s: float = 600.0,
         judge: Judge | None = None,
         function_env: Mapping[str, str] | None = None,
+        phases: Phases | None = None,
     ) -> None:
         self.strategy = strategy
+        self.phases = phases or Phases()
         self.scenario = scenario
         self.spec = options.spec
         self.function = self.spec.function
         self.judge = judge or Judge()
-        self.deployment = lab.deploy(strategy, profile)
+        with self.phases.timed(scenario, "deploy"):
+            self.deployment = lab.deploy(strategy, profile)
         self.lam = LocalLambda.from_template(
             options.template,
             parameter_overrides=local_parameters(options.template),
@@ -97,15 +103,17 @@ class Stand:
         return env
 
     def __enter__(self) -> Stand:
-        self.lam.start()
+        with self.phases.timed(self.scenario, "start"):
+            self.lam.start()
         try:
-            self.lam.set_reserved_concurrency(self.function, self.reserved)
-            filler = prepare_database(self.lam.invoke, self.spec, self.deployment.direct_url)
-            if self.spec.setup:  # the setup's environments go before the traffic, so they are not counted
-                self._retire_setup_environments()
+            with self.phases.timed(self.scenario, "setup"):
+                self.lam.set_reserved_concurrency(self.function, self.reserved)
+                filler = prepare_database(self.lam.invoke, self.spec, self.deployment.direct_url)
+                if self.spec.setup:  # the setup's environments go before the traffic, so they are not counted
+                    self._retire_setup_environments()
             self.workload = Workload([(e.event, e.weight) for e in self.spec.events], fill=filler.fill)
         except BaseException:
-            self.lam.stop()
+            self._stop()
             raise
         return self
 
@@ -118,7 +126,16 @@ class Stand:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self.lam.stop()
+        self._stop()
+
+    def _stop(self) -> None:
+        with self.phases.timed(self.scenario, "stop"):
+            self.lam.stop()
+
+    def idle(self, seconds: float) -> None:
+        """Let the environments sit frozen for ``seconds`` (a gap between requests), timed as a wait."""
+        with self.phases.timed(self.scenario, "wait"):
+            time.sleep(seconds)
 
     def wait_reclaimed(self, timeout_s: float) -> None:
         """Block until the idle timers have reclaimed every environment of the function, or ``timeout_s`` passed.
@@ -134,7 +151,7 @@ class Stand:
     def prewarm(self, count: int, label: str = "") -> None:
         """Start ``count`` environments (their init done), showing how many are ready: cold starts take seconds."""
         name = f"{self.scenario}/{self.strategy.name}{' ' + label if label else ''} starting"
-        with Progress(name, count, unit="warm") as progress:
+        with self.phases.timed(self.scenario, "prewarm"), Progress(name, count, unit="warm") as progress:
             done = threading.Event()
 
             def watch() -> None:
@@ -162,25 +179,32 @@ class Stand:
     ) -> RunRecord:
         """One step: ``clients`` drive the function ``invocations`` times each while the monitor samples the server.
 
-        ``after`` runs once the clients are done and before the monitor stops (a scale-down wait, say).
+        ``after`` runs once the clients are done and before the monitor stops (a scale-down wait, say); it is timed
+        as a wait, the rest of the step as measuring.
         """
         assert self.workload is not None, "use the Stand in a with block"
-        return measure_step(
-            functools.partial(self.lam.invoke, log_tail=True),
-            self.workload,
-            self.deployment.server,
-            database=self.deployment.database,
-            strategy=self.strategy.name,
-            scenario=self.scenario,
-            step=step,
-            clients=clients,
-            invocations=invocations,
-            parameters=parameters or {},
-            environments=lambda records: len(self.lam.environments(self.function)),
-            after=after,
-            function=self.function,
-            judge=self.judge,
-        )
+        timed_after = None if after is None else functools.partial(self._timed_wait, after)
+        with self.phases.timed(self.scenario, "measure"):
+            return measure_step(
+                functools.partial(self.lam.invoke, log_tail=True),
+                self.workload,
+                self.deployment.server,
+                database=self.deployment.database,
+                strategy=self.strategy.name,
+                scenario=self.scenario,
+                step=step,
+                clients=clients,
+                invocations=invocations,
+                parameters=parameters or {},
+                environments=lambda records: len(self.lam.environments(self.function)),
+                after=timed_after,
+                function=self.function,
+                judge=self.judge,
+            )
+
+    def _timed_wait(self, wait: Callable[[], None]) -> None:
+        with self.phases.timed(self.scenario, "wait"):
+            wait()
 
 
 def measure_step(

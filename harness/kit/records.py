@@ -63,6 +63,8 @@ class Report:
     parameters: dict[str, Any]
     runs: list[RunRecord] = field(default_factory=list)
     verdicts: dict[str, str] = field(default_factory=dict)  # scenario -> plain-language verdict
+    # scenario -> phase -> seconds: where the run's time went (harness.compare.phases); empty for a remote target
+    phase_seconds: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -79,4 +81,10 @@ class Report:
             )
             for run in data["runs"]
         ]
-        return cls(machine=data["machine"], parameters=data["parameters"], runs=runs, verdicts=data.get("verdicts", {}))
+        return cls(
+            machine=data["machine"],
+            parameters=data["parameters"],
+            runs=runs,
+            verdicts=data.get("verdicts", {}),
+            phase_seconds=data.get("phase_seconds", {}),
+        )

@@ -10,6 +10,7 @@ import json
 from html import escape
 from typing import Any
 
+from harness.compare.phases import render_phases
 from harness.compare.report.charts import connections_figure, latency_figure, svg
 from harness.compare.report.formatting import fmt_count
 from harness.compare.report.palette import colour_for
@@ -89,6 +90,8 @@ def _header(report: Report) -> str:
     if isinstance(packages, dict):
         parts.append(f"<div><h3>Versions</h3>{_kv_table(packages)}</div>")
     parts.append(f"<div><h3>Parameters</h3>{_kv_table(parameters)}</div></div>")
+    if report.phase_seconds:  # the same table the run printed at its end
+        parts.append(f'<pre class="phases">{escape(chr(10).join(render_phases(report.phase_seconds)))}</pre>')
     return "".join(parts)
 
 
