@@ -118,6 +118,11 @@ def read_env_vars(path: Path | None) -> dict[str, Any]:
         raise TemplateError(f"--env-vars {path}: not JSON ({exc})") from exc
     if not isinstance(data, dict) or not all(isinstance(value, dict) for value in data.values()):
         raise TemplateError(f'--env-vars {path}: expected {{"Parameters": {{...}}, "<LogicalId>": {{VAR: value}}}}')
+    for section, variables in data.items():
+        for name, value in variables.items():
+            if isinstance(value, dict | list):  # SAM blanks these silently; an environment variable is a string
+                kind = "an object" if isinstance(value, dict) else "a list"
+                raise TemplateError(f"--env-vars {path}: {section}.{name} is {kind}; give a string, number or boolean")
     return data
 
 

@@ -14,7 +14,8 @@ MISSING = "no/such/template.yaml"
 
 # {file}: an existing file where a directory is wanted; {missing}: no such file; {not_json}: a file that is not JSON;
 # {deep}: JSON nested deeper than Python's parser recurses (a RecursionError, not a ValueError); {nan}: NaN, which
-# Python's json reads and Lambda refuses; {big}: over Lambda's 6 MB invoke payload; {under_file}: a path inside a file
+# Python's json reads and Lambda refuses; {big}: over Lambda's 6 MB invoke payload; {under_file}: a path inside a file;
+# {nested_var}: an env-vars file whose variable is an object
 CASES: list[tuple[list[str], str]] = [
     (["compare", "--concurrency", "0"], "--concurrency"),
     (["compare", "--concurrency", "1,x"], "--concurrency"),
@@ -63,6 +64,7 @@ CASES: list[tuple[list[str], str]] = [
     (["emulate", "--env-vars", "{missing}"], "--env-vars"),
     (["emulate", "--env-vars", "{not_json}"], "--env-vars"),
     (["emulate", "--env-vars", "{deep}"], "--env-vars"),
+    (["emulate", "--env-vars", "{nested_var}"], "ItemsFunction.DB_POOL_MODE is an object"),
     (["invoke", "ItemsFunction", "-e", "{not_json}"], "--event"),
     (["invoke", "ItemsFunction", "-e", "{deep}"], "--event"),
     (["invoke", "ItemsFunction", "-e", "{nan}"], "--event"),
@@ -88,6 +90,8 @@ def test_a_bad_option_exits_2_naming_it_without_a_traceback(
         (tmp_path / "big.json").write_text(f'"{"x" * 6_300_000}"')
     paths.update({"{deep}": tmp_path / "deep.json", "{nan}": tmp_path / "nan.json", "{big}": tmp_path / "big.json"})
     paths["{under_file}"] = tmp_path / "a-file" / "reports"
+    (tmp_path / "nested.json").write_text('{"ItemsFunction": {"DB_POOL_MODE": {"mode": "single"}}}')
+    paths["{nested_var}"] = tmp_path / "nested.json"
     argv = [str(paths.get(arg, arg)) for arg in argv]
     try:
         status = main(argv)
