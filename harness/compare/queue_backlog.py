@@ -212,6 +212,7 @@ def queue_backlog(ctx: Context, strategy: Strategy) -> list[RunRecord]:
         final_connections=result.final_connections,
         backend_memory_kib=result.peak_memory_kib,
         environments=environments,
+        request_unit="batch",
     )
     if not drained:
         run.notes.append(f"not drained within {DRAIN_TIMEOUT_S:.0f} s")

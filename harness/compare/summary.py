@@ -34,6 +34,7 @@ class RunSummary:
     final_connections: int
     backend_memory_kib: int | None
     notes: tuple[str, ...] = ()  # what the step ran differently from the rest (a shorter retry budget, say)
+    request_unit: str = "request"  # what requests, ok, failed, throttled and throughput count (RunRecord's)
 
 
 def summarize(run: RunRecord) -> RunSummary:
@@ -63,4 +64,5 @@ def summarize(run: RunRecord) -> RunSummary:
         final_connections=run.final_connections,
         backend_memory_kib=run.backend_memory_kib,
         notes=tuple(run.notes),
+        request_unit=run.request_unit,
     )

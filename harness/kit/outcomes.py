@@ -26,6 +26,8 @@ KNOWN_ERRORS: tuple[tuple[str, str], ...] = (
     ("Task timed out", "Task timed out (Lambda timeout)"),
     ("TooManyRequestsException", "TooManyRequestsException (throttled)"),
     ("Connection refused", "connection refused"),
+    # Powertools' BatchProcessingError, whatever count of "individual errors logged separately below" it names
+    ("All records failed processing", "BatchProcessingError: All records failed processing"),
 )
 _DB_MS = re.compile(r'"db_(?:time_)?ms"\s*:\s*([0-9.]+)')
 

@@ -49,6 +49,8 @@ class RunRecord:
     backend_memory_kib: int | None = None  # private memory of the application's backends at peak, when readable
     environments: int = 0  # execution environments that existed during the run
     notes: list[str] = field(default_factory=list)
+    # what one request record is: one client "request", or one SQS "batch" invocation (of up to BatchSize messages)
+    request_unit: str = "request"
 
     @property
     def peak_connections(self) -> int:

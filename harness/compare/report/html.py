@@ -21,7 +21,7 @@ from harness.compare.report.series import (
     strategy_names,
     totals,
 )
-from harness.compare.report.table import COLUMNS, row_cells
+from harness.compare.report.table import COLUMNS, column_labels, row_cells
 from harness.compare.summary import summarize
 from harness.kit.records import Report
 
@@ -107,7 +107,7 @@ def _summary_table(report: Report, scenario: str) -> str:
     runs = runs_of(report, scenario)
     head = "".join(
         f'<th class="{"text" if i < 2 else ""}">{escape(name)}{"<br>(" + escape(unit) + ")" if unit else ""}</th>'
-        for i, (name, unit, _) in enumerate(COLUMNS)
+        for i, (name, unit) in enumerate(column_labels(runs))
     )
     rows = []
     for index, run in enumerate(runs):

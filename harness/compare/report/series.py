@@ -73,6 +73,7 @@ def totals(runs: list[RunRecord], scenario: str) -> RunSummary:
         final_connections=sum(run.final_connections for run in runs),
         backend_memory_kib=max(memories) if memories else None,
         environments=sum(run.environments for run in runs),
+        request_unit=runs[0].request_unit if runs else "request",
     )
     return summarize(merged)
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from harness.compare.report.formatting import fmt_count, fmt_mib, fmt_ms, fmt_rate
 from harness.compare.report.series import error_groups, runs_of, scenario_names, totals
 from harness.compare.summary import RunSummary, summarize
-from harness.kit.records import Report
+from harness.kit.records import Report, RunRecord
 
-__all__ = ["COLUMNS", "row_cells", "summary_rows", "verdict_lines"]
+__all__ = ["COLUMNS", "column_labels", "row_cells", "summary_rows", "verdict_lines"]
 
 # (heading, unit, cell) — shared with the HTML table so both show the same figures the same way.
 COLUMNS: tuple[tuple[str, str, Callable[[RunSummary], str]], ...] = (
@@ -38,6 +38,22 @@ COLUMNS: tuple[tuple[str, str, Callable[[RunSummary], str]], ...] = (
     ("mem", "MiB", lambda s: fmt_mib(s.backend_memory_kib)),
 )
 _TEXT_COLUMNS = 2  # strategy and step are left-aligned; the figures right-aligned
+_COUNTED = ("ok", "failed", "throttled")  # the columns that count request records (and "req/s", their rate)
+_PLURALS = {"request": "requests", "batch": "batches"}
+
+
+def column_labels(runs: list[RunRecord]) -> list[tuple[str, str]]:
+    """(heading, unit) per column for a scenario's runs: where a record is not one request (queue_backlog's are
+    SQS batch invocations), the counted columns say so, so "70 failed" of a 2,000-message step reads as batches.
+    """
+    unit = runs[0].request_unit if runs else "request"
+    if unit == "request":
+        return [(name, unit_) for name, unit_, _ in COLUMNS]
+    plural = _PLURALS.get(unit, unit + "s")
+    return [
+        (f"{unit}/s" if name == "req/s" else name, plural if name in _COUNTED else unit_) for name, unit_, _ in COLUMNS
+    ]
+
 
 _BOLD, _RED, _DIM, _RESET = "\x1b[1m", "\x1b[31m", "\x1b[2m", "\x1b[0m"
 
@@ -62,8 +78,9 @@ def _scenario_table(report: Report, scenario: str, *, colour: bool) -> list[str]
     summaries = [summarize(run) for run in runs]
     body = [row_cells(s) for s in summaries]
     total = row_cells(totals(runs, scenario))
-    headings = [name for name, _, _ in COLUMNS]
-    units = [f"({unit})" if unit else "" for _, unit, _ in COLUMNS]
+    labels = column_labels(runs)
+    headings = [name for name, _ in labels]
+    units = [f"({unit})" if unit else "" for _, unit in labels]
     widths = [max(len(row[i]) for row in [headings, units, *body, total]) for i in range(len(COLUMNS))]
     rule = "  ".join("-" * width for width in widths)
     lines = [_paint(f"== {scenario} ==", _BOLD, colour)]

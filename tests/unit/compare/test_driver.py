@@ -50,6 +50,10 @@ def api_response(status: int, body: dict[str, Any]) -> dict[str, Any]:
             "server closed the connection unexpectedly\n\tThis probably means",
             "server closed the connection unexpectedly",
         ),
+        (
+            "BatchProcessingError: All records failed processing. 3 individual errors logged separately below.",
+            "BatchProcessingError: All records failed processing",
+        ),
         ("something nobody has seen before\nsecond line", "something nobody has seen before"),
     ],
 )

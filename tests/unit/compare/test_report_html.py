@@ -114,3 +114,12 @@ def test_a_steps_notes_are_shown_escaped_in_its_scenario(report: Report) -> None
     page = render_html(report)
     assert "&lt;b&gt;retry&lt;/b&gt; budget 1 s" in page
     assert "<b>retry</b>" not in page
+
+
+def test_the_summary_table_names_batches_where_the_records_are_batches() -> None:
+    run = make_run("single", "queue_backlog", "200 messages", ok=16)
+    run.request_unit = "batch"
+    page = render_html(Report(machine={}, parameters={}, runs=[run]))
+    assert '<th class="">failed<br>(batches)</th>' in page
+    assert "batch/s" in page
+    assert "req/s" not in page

@@ -10,6 +10,7 @@ from harness.compare.report.series import totals
 from harness.compare.report.table import COLUMNS
 from harness.compare.summary import summarize
 from harness.kit.records import Report
+from tests.unit.compare.conftest import make_run
 
 HEADINGS = [name for name, _, _ in COLUMNS]
 
@@ -127,3 +128,24 @@ def test_a_steps_notes_follow_its_scenarios_table(report: Report) -> None:
     note = f"note: queue {run.step}: DB_CONNECT_RETRY_MAX_S=1 here"
     assert note in lines
     assert lines.index(note) > lines.index("== over_budget ==")
+
+
+def test_a_scenario_whose_records_are_batches_says_so_in_its_counted_columns() -> None:
+    # GIVEN queue_backlog-like runs: each request record is one SQS batch invocation
+    runs = [make_run("single", "queue_backlog", "200 messages", ok=16, errors={"poison": 4})]
+    runs[0].request_unit = "batch"
+    lines = summary_rows(Report(machine={}, parameters={}, runs=runs))
+    start = lines.index("== queue_backlog ==")
+    headings, units = lines[start + 1].split(), lines[start + 2]
+    # THEN the rate is per batch, and ok / failed / throttled carry the unit
+    assert "batch/s" in headings
+    assert "req/s" not in headings
+    assert units.count("(batches)") == 3
+    assert cell(table_rows(lines, "queue_backlog")[0], "failed") == "4"
+
+
+def test_a_scenario_of_requests_keeps_the_plain_headings(report: Report) -> None:
+    lines = summary_rows(report)
+    start = lines.index("== burst ==")
+    assert "req/s" in lines[start + 1].split()
+    assert "batches" not in lines[start + 2]
