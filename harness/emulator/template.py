@@ -120,11 +120,18 @@ def _merge_globals(globals_: Mapping[str, Any], properties: Mapping[str, Any]) -
     return merged
 
 
-def _env_strings(variables: Mapping[str, Any]) -> dict[str, str]:
-    def text(value: Any) -> str:
-        return str(value).lower() if isinstance(value, bool) else str(value)
+def _env_text(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
-    return {name: text(value) for name, value in variables.items() if value is not None}
+
+def _env_strings(variables: Mapping[str, Any]) -> dict[str, str]:
+    """The template's variables as strings; one that resolved to nothing (``AWS::NoValue``) is not set."""
+    return {name: _env_text(value) for name, value in variables.items() if value is not None}
+
+
+def _override_strings(variables: Mapping[str, Any]) -> dict[str, str]:
+    """An ``--env-vars`` section as strings; a ``null`` sets the variable to the empty string, as SAM does."""
+    return {name: "" if value is None else _env_text(value) for name, value in variables.items()}
 
 
 def _logging_env(config: Mapping[str, Any]) -> dict[str, str]:
@@ -208,8 +215,8 @@ def load_template(
             raise TemplateError(f"{where}: Handler is missing (module.function)")
         env = _logging_env(props.get("LoggingConfig") or {})
         env.update(_env_strings(((props.get("Environment") or {}).get("Variables")) or {}))
-        env.update(_env_strings(shared_env))
-        env.update(_env_strings(env_vars.get(logical_id) or {}))
+        env.update(_override_strings(shared_env))
+        env.update(_override_strings(env_vars.get(logical_id) or {}))
         reserved = props.get("ReservedConcurrentExecutions")
         layers, missing_layers = _layers(props.get("Layers") or [], resources, resolver, base, where, layer_dirs or {})
         try:

@@ -77,6 +77,12 @@ def test_env_vars_file_overrides_for_all_then_per_function():
     assert loaded["ApiFunction"].env["NEW"] == "1"
 
 
+def test_a_null_in_the_env_vars_file_blanks_the_variable_as_sam_does():
+    loaded = functions(env_vars={"EchoFunction": {"STAGE": None}})
+
+    assert loaded["EchoFunction"].env["STAGE"] == ""  # not the template's value, kept as if it were not named
+
+
 def test_http_api_and_api_events_become_routes():
     routes = load_template(FIXTURE).routes
 
