@@ -48,6 +48,7 @@ def test_quick_warm_path_section_writes_every_row_and_the_verdict(tmp_path: Path
         "frozen between calls (the default)",
         "`harness emulate --no-freeze`",
         "what the emulator adds",
+        "what the emulator adds to a paced call",
     ):
         assert row in written, row
     assert "Target (issue #16): warm p50 through boto3 at most 1.0 ms — " in written
