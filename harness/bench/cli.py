@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from harness.cli_types import unwritable_file
@@ -19,8 +21,12 @@ SECTIONS: dict[str, str] = {
     "network": "harness.bench.network",
     "emulator": "harness.bench.emulator",
     "warm_path": "harness.bench.warm_path",
-    "sam_local": "harness.bench.sam_local",  # needs a Docker engine (started as root where none answers), else skipped
+    "sam_local": "harness.bench.sam_local",  # needs a Docker engine (see ENGINE_INSTALL), else skipped
 }
+# A run of every section (no --only) installs nothing: sam_local uses an engine that answers or an installed dockerd,
+# and is skipped otherwise. Asked for by name (--only sam_local), it may install docker.io as root on Debian.
+ENGINE_INSTALL = "DOCKER_ENGINE_INSTALL"
+SKIPPED = "Skipped: "  # how a section's text begins when it could not measure (no Docker engine, say)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,24 +76,48 @@ def _rank(title: str) -> int:
     return len(SECTIONS)
 
 
+@contextlib.contextmanager
+def _installs_allowed(allowed: bool) -> Iterator[None]:
+    """``$DOCKER_ENGINE_INSTALL`` is 0 for the sections' scripts unless ``allowed`` (or the user set it)."""
+    if allowed or ENGINE_INSTALL in os.environ:
+        yield
+        return
+    os.environ[ENGINE_INSTALL] = "0"
+    try:
+        yield
+    finally:
+        os.environ.pop(ENGINE_INSTALL, None)
+
+
 def run(args: argparse.Namespace) -> int:
     if (problem := unwritable_file(args.output)) is not None:  # before the run: a section can take minutes
         print(f"harness bench: --output {args.output}: {problem}", file=sys.stderr)
         return 2
     names = args.only or list(SECTIONS)
     measured: dict[str, str] = {}
-    for name in names:
-        try:
-            module = importlib.import_module(SECTIONS[name])
-        except ModuleNotFoundError:
-            print(f"bench: section {name!r} is not built yet; skipped")
-            continue
-        print(f"==> bench: {module.TITLE}", flush=True)
-        measured[module.TITLE] = (
-            f"\n## {module.TITLE}\n\n{_measured_line()}\n\n{module.run(quick=args.quick).strip()}\n"
-        )
-    sections = dict(_kept_sections(args.output, set(measured))) if args.only else {}
-    sections.update(measured)
+    skipped: set[str] = set()
+    with _installs_allowed(bool(args.only)):
+        for name in names:
+            try:
+                module = importlib.import_module(SECTIONS[name])
+            except ModuleNotFoundError:
+                print(f"bench: section {name!r} is not built yet; skipped")
+                continue
+            print(f"==> bench: {module.TITLE}", flush=True)
+            text = module.run(quick=args.quick).strip()
+            if text.startswith(SKIPPED):
+                print(f"bench: {name}: {text}")
+                skipped.add(module.TITLE)
+            measured[module.TITLE] = f"\n## {module.TITLE}\n\n{_measured_line()}\n\n{text}\n"
+    previous = dict(_kept_sections(args.output, set()))  # the page's sections now, by title
+    sections = {title: text for title, text in previous.items() if title not in measured} if args.only else {}
+    for title, text in measured.items():
+        if title in skipped and title in previous and f"\n\n{SKIPPED}" not in previous[title]:
+            # could not measure here: the figures of its last run stay, under the line that dates them
+            print(f"bench: {title!r} keeps the figures of its last run")
+            sections[title] = previous[title]
+        else:
+            sections[title] = text
     ranked = sorted(sections, key=_rank)
     page = _header() + "".join(sections[title] for title in ranked)
     try:

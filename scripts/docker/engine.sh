@@ -3,6 +3,7 @@
 # where none answers, one this script installs (docker.io, iptables) and starts itself, with its state in the
 # machine-wide cache so that images built once serve every clone. Only an engine this script started is stopped.
 # It also makes sure `docker compose` (v2) is there, installing the plugin as root on Debian when it is not.
+# DOCKER_ENGINE_INSTALL=0 forbids installing anything: an engine that answers, or an installed dockerd, or none.
 #
 #   scripts/docker/engine.sh start   # prints `export DOCKER_HOST=...` for the caller to eval (and
 #                                    # `export DOCKER_ENGINE_STARTED=1` when it started the engine); exit 3: no engine
@@ -19,7 +20,7 @@ PIDFILE="$STATE/dockerd.pid"
 # put where the docker client looks for plugins.
 ensure_compose() {
   docker compose version >/dev/null 2>&1 && return 0
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 || [ "${DOCKER_ENGINE_INSTALL:-1}" = 0 ]; then
     echo "docker compose (v2, the compose plugin) is missing: install it (Docker's docker-compose-plugin," \
          "or Debian's docker-compose from trixie on)" >&2
     return 3
@@ -71,6 +72,10 @@ find_engine() {
     return 3
   fi
   if ! command -v dockerd >/dev/null 2>&1 || ! command -v iptables >/dev/null 2>&1; then
+    if [ "${DOCKER_ENGINE_INSTALL:-1}" = 0 ]; then   # the caller may start an installed engine, not install one
+      echo "no Docker engine answers and none is installed here (DOCKER_ENGINE_INSTALL=0: nothing is installed)" >&2
+      return 3
+    fi
     echo "==> installing docker.io and iptables (apt-get)" >&2
     (apt-get -o DPkg::Lock::Timeout=300 update -qq &&
       DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends \
