@@ -1,19 +1,35 @@
 """A synthetic comparison Report, built from records the way the runner builds them (no Lambda, no server).
 
 The numbers are chosen so every column of the summary has a known answer: failures, throttles, cold starts,
-connections, memory, and an error text that tries to break out of HTML.
+connections, memory, and an error text that tries to break out of HTML. :class:`FakeResult` is one invocation's
+answer for the tests that judge answers.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from harness.kit.records import ConnectionSample, Report, RequestRecord, RunRecord
 
 ReportFactory = Callable[..., Report]
+
+
+@dataclass
+class FakeResult:
+    """The shape of the emulator's InvokeResult (``InvokeResultLike``), built by hand for pure tests."""
+
+    status_code: int = 200
+    payload: Any = None
+    function_error: str | None = None
+    log_tail: str | None = None
+    cold_start: bool = False
+    environment_id: str | None = "env-1"
+    throttled: bool = False
 
 
 def make_run(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -12,19 +11,7 @@ import pytest
 from harness.compare.driver import drive
 from harness.kit.outcomes import classify_error, record_from_result
 from harness.kit.workload import Workload, http_event
-
-
-@dataclass
-class Result:
-    """The shape of an emulator InvokeResult, built by hand for pure tests."""
-
-    status_code: int = 200
-    payload: Any = None
-    function_error: str | None = None
-    log_tail: str | None = None
-    cold_start: bool = False
-    environment_id: str | None = "env-1"
-    throttled: bool = False
+from tests.unit.compare.conftest import FakeResult
 
 
 def api_response(status: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -64,7 +51,7 @@ def test_errors_are_grouped_under_the_words_users_search_for(raw: str, group: st
 def test_a_successful_api_response_is_ok_and_carries_the_handlers_db_time() -> None:
     log = '{"level":"INFO","message":"invocation","db_time_ms": 1.75,"cold_start":false}\n'
     record = record_from_result(
-        Result(payload=api_response(200, {"id": "1"}), log_tail=log), client=3, started_s=0.5, latency_ms=2.0
+        FakeResult(payload=api_response(200, {"id": "1"}), log_tail=log), client=3, started_s=0.5, latency_ms=2.0
     )
     assert record.ok
     assert record.status == 200
@@ -73,7 +60,7 @@ def test_a_successful_api_response_is_ok_and_carries_the_handlers_db_time() -> N
 
 
 def test_a_throttle_is_a_429_failure_not_a_database_error() -> None:
-    record = record_from_result(Result(status_code=429, throttled=True), client=0, started_s=0, latency_ms=1)
+    record = record_from_result(FakeResult(status_code=429, throttled=True), client=0, started_s=0, latency_ms=1)
     assert not record.ok
     assert record.status == 429
     assert record.error == "TooManyRequestsException (throttled)"
@@ -81,7 +68,7 @@ def test_a_throttle_is_a_429_failure_not_a_database_error() -> None:
 
 def test_a_503_from_the_handler_is_grouped_by_its_message() -> None:
     response = api_response(503, {"message": "database unavailable: FATAL: sorry, too many clients already"})
-    record = record_from_result(Result(payload=response), client=0, started_s=0, latency_ms=1)
+    record = record_from_result(FakeResult(payload=response), client=0, started_s=0, latency_ms=1)
     assert record.status == 503
     assert record.error == "HTTP 503: FATAL: sorry, too many clients already"
 
@@ -89,7 +76,7 @@ def test_a_503_from_the_handler_is_grouped_by_its_message() -> None:
 def test_an_unhandled_function_error_is_a_502_with_its_error_type() -> None:
     payload = {"errorType": "OperationalError", "errorMessage": "server closed the connection unexpectedly"}
     record = record_from_result(
-        Result(payload=payload, function_error="Unhandled"), client=0, started_s=0, latency_ms=1
+        FakeResult(payload=payload, function_error="Unhandled"), client=0, started_s=0, latency_ms=1
     )
     assert record.status == 502
     assert record.error == "server closed the connection unexpectedly"
@@ -101,7 +88,7 @@ def test_drive_runs_every_client_concurrently_and_records_every_request() -> Non
     lock = threading.Lock()
     gate = threading.Barrier(4, timeout=5)
 
-    def invoke(function: str, event: dict[str, Any]) -> Result:
+    def invoke(function: str, event: dict[str, Any]) -> FakeResult:
         nonlocal in_flight, peak
         with lock:
             in_flight += 1
@@ -110,7 +97,7 @@ def test_drive_runs_every_client_concurrently_and_records_every_request() -> Non
             gate.wait()  # every client's first read meets here: proof that they run at the same time
         with lock:
             in_flight -= 1
-        return Result(payload=api_response(200, {}))
+        return FakeResult(payload=api_response(200, {}))
 
     records = drive(invoke, "ItemsFunction", Workload([(http_event("GET", "/items/a"), 1.0)]), clients=4, invocations=3)
     assert len(records) == 12
@@ -120,7 +107,7 @@ def test_drive_runs_every_client_concurrently_and_records_every_request() -> Non
 
 
 def test_drive_records_an_exception_as_a_failed_request_and_goes_on() -> None:
-    def invoke(function: str, event: dict[str, Any]) -> Result:
+    def invoke(function: str, event: dict[str, Any]) -> FakeResult:
         raise ConnectionResetError("Connection reset by peer")
 
     records = drive(invoke, "ItemsFunction", Workload([({}, 1.0)]), clients=2, invocations=2)
@@ -132,4 +119,4 @@ def test_drive_records_an_exception_as_a_failed_request_and_goes_on() -> None:
 
 def test_drive_rejects_zero_clients() -> None:
     with pytest.raises(ValueError, match="clients and invocations must be at least 1"):
-        drive(lambda f, e: Result(), "F", Workload([({}, 1.0)]), clients=0, invocations=1)
+        drive(lambda f, e: FakeResult(), "F", Workload([({}, 1.0)]), clients=0, invocations=1)

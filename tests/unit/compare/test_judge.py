@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
 from harness.compare.judge import Judge, judge
-
-
-@dataclass
-class Result:
-    status_code: int = 200
-    payload: Any = None
-    function_error: str | None = None
-    log_tail: str | None = None
-    cold_start: bool = False
-    environment_id: str | None = "env-1"
-    throttled: bool = False
+from tests.unit.compare.conftest import FakeResult
 
 
 def api(status: int, message: str = "") -> dict[str, Any]:
@@ -29,33 +18,33 @@ def api(status: int, message: str = "") -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("result", "expected"),
     [
-        (Result(payload=api(201)), (True, 201, None, "API Gateway status")),
-        (Result(payload=api(302)), (False, 302, "HTTP 302: not a 2xx answer", "API Gateway status")),
-        (Result(payload=api(404, "no such page")), (False, 404, "HTTP 404: no such page", "API Gateway status")),
-        (Result(payload=api(503, "busy")), (False, 503, "HTTP 503: busy", "API Gateway status")),
-        (Result(payload=api(429, "slow down")), (False, 429, "HTTP 429: slow down", "API Gateway status")),
-        (Result(payload={"batchItemFailures": []}), (True, 200, None, "batchItemFailures")),
+        (FakeResult(payload=api(201)), (True, 201, None, "API Gateway status")),
+        (FakeResult(payload=api(302)), (False, 302, "HTTP 302: not a 2xx answer", "API Gateway status")),
+        (FakeResult(payload=api(404, "no such page")), (False, 404, "HTTP 404: no such page", "API Gateway status")),
+        (FakeResult(payload=api(503, "busy")), (False, 503, "HTTP 503: busy", "API Gateway status")),
+        (FakeResult(payload=api(429, "slow down")), (False, 429, "HTTP 429: slow down", "API Gateway status")),
+        (FakeResult(payload={"batchItemFailures": []}), (True, 200, None, "batchItemFailures")),
         (
-            Result(payload={"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}),
+            FakeResult(payload={"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}),
             (False, 200, "batchItemFailures: 2 item(s) of the batch failed", "batchItemFailures"),
         ),
-        (Result(payload={"applied": [1]}), (True, 200, None, "raised error")),
+        (FakeResult(payload={"applied": [1]}), (True, 200, None, "raised error")),
         (
-            Result(payload={"errorType": "ValueError", "errorMessage": "bad"}, function_error="Unhandled"),
+            FakeResult(payload={"errorType": "ValueError", "errorMessage": "bad"}, function_error="Unhandled"),
             (False, 502, "ValueError: bad", "raised error"),
         ),
-        (Result(status_code=429, throttled=True), (False, 429, "TooManyRequestsException (throttled)", None)),
+        (FakeResult(status_code=429, throttled=True), (False, 429, "TooManyRequestsException (throttled)", None)),
     ],
 )
-def test_each_answer_is_judged_by_the_rule_its_shape_calls_for(result: Result, expected: tuple[Any, ...]) -> None:
+def test_each_answer_is_judged_by_the_rule_its_shape_calls_for(result: FakeResult, expected: tuple[Any, ...]) -> None:
     assert judge(result) == expected
 
 
 def test_the_judge_reports_the_rules_it_used_most_used_first() -> None:
     judging = Judge()
     for payload in (api(200), api(200), {"batchItemFailures": []}):
-        judging.record(Result(payload=payload), client=0, started_s=0.0, latency_ms=1.0)
-    record = judging.record(Result(payload=api(503)), client=1, started_s=0.1, latency_ms=2.0)
+        judging.record(FakeResult(payload=payload), client=0, started_s=0.0, latency_ms=1.0)
+    record = judging.record(FakeResult(payload=api(503)), client=1, started_s=0.1, latency_ms=2.0)
     assert (record.ok, record.status, record.environment) == (False, 503, "env-1")
     lines = judging.describe()
     assert lines[0].startswith("API Gateway status: the response's statusCode: 2xx ok")
