@@ -29,12 +29,18 @@ SERVER_DEFAULT = "server default"  # what a reset setting reports: the role no l
 def apply_role_settings(connection: Connection, *, idle_session_timeout_s: int) -> dict[str, str]:
     """Set (or, with 0, reset) ``idle_session_timeout`` for the connected role in the connected database.
 
-    Runs in the caller's transaction; the caller commits. Returns what the role now has, for the log.
+    Runs in the caller's transaction; the caller commits. A role that already has the value is left alone (the
+    migration runs on every deploy). Returns what the role now has, for the log.
     """
     if isinstance(idle_session_timeout_s, bool) or not isinstance(idle_session_timeout_s, int):
         raise TypeError(f"idle_session_timeout_s must be an int, got {idle_session_timeout_s!r}")
     if idle_session_timeout_s < 0:
         raise ValueError(f"idle_session_timeout_s must be 0 (reset) or positive, got {idle_session_timeout_s}")
+    wanted = f"{idle_session_timeout_s}s" if idle_session_timeout_s else SERVER_DEFAULT
+    current = role_settings(connection)
+    if current["idle_session_timeout"] == wanted:
+        # Already so: no catalog write on every run, and no "tuple concurrently updated" when two runs overlap
+        return current
     database = connection.execute(text("SELECT current_database()")).scalar_one()
     # ALTER ROLE takes no bind parameters: the database name is quoted as an identifier, the value is an int.
     target = f"ALTER ROLE CURRENT_USER IN DATABASE {connection.dialect.identifier_preparer.quote(database)}"

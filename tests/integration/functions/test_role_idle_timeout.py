@@ -72,6 +72,27 @@ def test_zero_removes_the_setting_again(
     assert settings == [(0,)]
 
 
+def test_a_run_that_finds_the_value_already_set_writes_nothing(
+    load_function: Callable[..., Function], database: TestDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN the role's setting written by a first run (its catalog row's xmin says which transaction wrote it)
+    monkeypatch.setenv("ROLE_IDLE_SESSION_TIMEOUT_S", "90")
+    migrate = load_function("migrate")
+    migrate.invoke("migrate_invoke")
+    row_version = "SELECT xmin::text FROM pg_db_role_setting"
+    written = database.server.execute(row_version, database=database.name)
+
+    # WHEN the migration runs again with the same value
+    result = migrate.invoke("migrate_invoke")
+
+    # THEN the row is the same version: no ALTER ROLE ran; and a new value is still written
+    assert result["role_settings"] == {"idle_session_timeout": "90s"}
+    assert database.server.execute(row_version, database=database.name) == written
+    monkeypatch.setenv("ROLE_IDLE_SESSION_TIMEOUT_S", "91")
+    assert load_function("migrate").invoke("migrate_invoke")["role_settings"] == {"idle_session_timeout": "91s"}
+    assert database.server.execute(row_version, database=database.name) != written
+
+
 @pytest.mark.parametrize("raw", ["-1", "86401", "5m", "1" * 5000])
 def test_a_bad_timeout_fails_at_init_naming_the_variable(
     load_function: Callable[..., Function], monkeypatch: pytest.MonkeyPatch, raw: str
