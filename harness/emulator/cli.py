@@ -25,16 +25,23 @@ from harness.emulator.template import load_template, parse_parameter_overrides
 from harness.emulator.view import LiveView, render_environments
 
 DESCRIPTION = "run the SAM template's functions locally, like Lambda (warm, frozen, concurrent; no Docker)"
+# Past these a value is a typo, not a setting: a day idle (Lambda reclaims within hours), and ten times an account's
+# default concurrency of 1,000 (each environment is a process of this machine)
+MAX_IDLE_TTL_S = 86_400.0
+MAX_ENVIRONMENTS = 10_000
 
 
-def _positive(kind: type[float] | type[int]) -> Any:
+def _positive(kind: type[float] | type[int], high: float) -> Any:
+    """A number of ``kind`` above 0 and at most ``high`` ("nan" and "inf" parse as floats; neither is usable)."""
+
     def parse(text: str) -> float | int:
         try:
             value = kind(text)
         except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from exc
-        if not 0 < value < float("inf"):  # "nan" and "inf" parse as floats; neither is a usable TTL
-            raise argparse.ArgumentTypeError(f"must be a finite number greater than 0, got {text}")
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from exc
+        if not 0 < value <= high:
+            span = f"from 1 to {high:,g}" if kind is int else f"above 0 and at most {high:,g}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {text}")
         return value
 
     return parse
@@ -55,8 +62,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE", help="template parameter values"
     )
-    parser.add_argument("--idle-ttl", type=_positive(float), default=600.0, help="reclaim environments idle this long")
-    parser.add_argument("--max-environments", type=_positive(int), default=1000, help="emulator-wide concurrency limit")
+    parser.add_argument(
+        "--idle-ttl", type=_positive(float, MAX_IDLE_TTL_S), default=600.0, help="reclaim environments idle this long"
+    )
+    parser.add_argument(
+        "--max-environments",
+        type=_positive(int, MAX_ENVIRONMENTS),
+        default=1000,
+        help="emulator-wide concurrency limit",
+    )
     parser.add_argument("--no-freeze", action="store_true", help="leave idle environments running (no SIGSTOP)")
     parser.add_argument("--no-view", action="store_true", help="no live table, even on a terminal")
     add_start_arguments(parser)
