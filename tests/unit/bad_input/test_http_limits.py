@@ -6,38 +6,18 @@ whether or not its end has arrived, and repeated headers are joined (commas) and
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.emulator.http_server import CLIENT_HEADER_BYTES, HttpConnection, HttpRequest
+from tests.unit.emulator.recording_transport import RecordingTransport
 
 LIMIT = 4096
 
 
-class Transport:
-    """Records what the server wrote, and how much it had buffered at most (read through the parser's buffer)."""
-
-    def __init__(self) -> None:
-        self.written = bytearray()
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
-
-    def pause_reading(self) -> None: ...
-
-    def resume_reading(self) -> None: ...
-
-    def get_extra_info(self, name: str) -> Any:
-        return None
-
-
-def feed(pieces: list[bytes], *, max_head: int = CLIENT_HEADER_BYTES) -> tuple[list[HttpRequest], Transport, int]:
+def feed(
+    pieces: list[bytes], *, max_head: int = CLIENT_HEADER_BYTES
+) -> tuple[list[HttpRequest], RecordingTransport, int]:
     """Feed ``pieces`` one by one; the requests handed on, the transport, and the most bytes ever kept."""
     seen: list[HttpRequest] = []
 
@@ -45,7 +25,7 @@ def feed(pieces: list[bytes], *, max_head: int = CLIENT_HEADER_BYTES) -> tuple[l
         seen.append(request)
         conn.respond(200, b"ok")
 
-    transport = Transport()
+    transport = RecordingTransport()
     conn = HttpConnection(handler, max_body=LIMIT, on_close=None, max_head=max_head)
     conn.transport = transport  # type: ignore[assignment]
     most = 0
@@ -62,7 +42,7 @@ def split(data: bytes, cuts: list[int]) -> list[bytes]:
     return [data[a:b] for a, b in zip([0, *points], [*points, len(data)], strict=True) if data[a:b]]
 
 
-def status(transport: Transport) -> int:
+def status(transport: RecordingTransport) -> int:
     return int(bytes(transport.written).split(b" ", 2)[1])
 
 

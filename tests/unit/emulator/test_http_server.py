@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.emulator.http_server import HttpConnection, HttpRequest
+from tests.unit.emulator.recording_transport import RecordingTransport
 
 REQUESTS = (
     b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -17,29 +16,14 @@ REQUESTS = (
 )
 
 
-class FakeTransport:
-    def __init__(self) -> None:
-        self.written = bytearray()
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
-
-    def get_extra_info(self, name: str) -> Any:
-        return None
-
-
-def _serve(chunks: list[bytes], max_body: int = 1024) -> tuple[list[HttpRequest], FakeTransport]:
+def _serve(chunks: list[bytes], max_body: int = 1024) -> tuple[list[HttpRequest], RecordingTransport]:
     seen: list[HttpRequest] = []
 
     def handler(request: HttpRequest, conn: HttpConnection) -> None:
         seen.append(request)
         conn.respond(200, request.body, {"X-Path": request.path})
 
-    transport = FakeTransport()
+    transport = RecordingTransport()
     conn = HttpConnection(handler, max_body=max_body, on_close=None)
     conn.transport = transport  # type: ignore[assignment]
     for chunk in chunks:
