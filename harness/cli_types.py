@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["bounded", "count_list", "unwritable_dir", "unwritable_file"]
+__all__ = ["bounded", "count_list", "positive", "unwritable_dir", "unwritable_file"]
 
 
 def bounded(kind: Callable[[str], float], low: float, high: float, option: str) -> Callable[[str], float]:
@@ -20,6 +20,26 @@ def bounded(kind: Callable[[str], float], low: float, high: float, option: str) 
             raise argparse.ArgumentTypeError(f"{option}: expected a number, got {text!r}") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"{option} must be between {low:g} and {high:g}, got {value}")
+        return value
+
+    return parse
+
+
+def positive(kind: type[float] | type[int], high: float) -> Callable[[str], float]:
+    """A number of ``kind`` above 0 and at most ``high`` ("nan" and "inf" parse as floats; neither is usable).
+
+    Unlike :func:`bounded` the low end is open: any positive float, however small, is a value.
+    """
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from exc
+        if not 0 < value <= high:
+            limit = f"{int(high):,}" if float(high).is_integer() else f"{high:g}"
+            span = f"from 1 to {limit}" if kind is int else f"above 0 and at most {limit}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {text}")
         return value
 
     return parse

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from harness.cli_types import positive
 from harness.emulator.errors import EventSourceError, TemplateError
 from harness.emulator.event_source_cli import add_event_source_arguments, event_source_options
 from harness.emulator.layer_dirs import add_layer_dir_argument, parse_layer_dirs
@@ -29,22 +30,6 @@ DESCRIPTION = "run the SAM template's functions locally, like Lambda (warm, froz
 # default concurrency of 1,000 (each environment is a process of this machine)
 MAX_IDLE_TTL_S = 86_400.0
 MAX_ENVIRONMENTS = 10_000
-
-
-def _positive(kind: type[float] | type[int], high: float) -> Any:
-    """A number of ``kind`` above 0 and at most ``high`` ("nan" and "inf" parse as floats; neither is usable)."""
-
-    def parse(text: str) -> float | int:
-        try:
-            value = kind(text)
-        except ValueError as exc:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from exc
-        if not 0 < value <= high:
-            span = f"from 1 to {high:,g}" if kind is int else f"above 0 and at most {high:,g}"
-            raise argparse.ArgumentTypeError(f"must be {span}, got {text}")
-        return value
-
-    return parse
 
 
 def _port(text: str) -> int:
@@ -63,11 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--parameter-overrides", nargs="+", default=[], metavar="KEY=VALUE", help="template parameter values"
     )
     parser.add_argument(
-        "--idle-ttl", type=_positive(float, MAX_IDLE_TTL_S), default=600.0, help="reclaim environments idle this long"
+        "--idle-ttl", type=positive(float, MAX_IDLE_TTL_S), default=600.0, help="reclaim environments idle this long"
     )
     parser.add_argument(
         "--max-environments",
-        type=_positive(int, MAX_ENVIRONMENTS),
+        type=positive(int, MAX_ENVIRONMENTS),
         default=1000,
         help="emulator-wide concurrency limit",
     )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 from urllib.parse import urlparse
 
+from harness.cli_types import positive
 from harness.emulator.event_sources import EventSourceOptions
 
 __all__ = ["add_event_source_arguments", "event_source_options"]
+
+MAX_SPEEDUP = 1_000_000.0  # the schedules' clock at most this many times faster
 
 
 def _endpoint(text: str) -> str:
@@ -15,16 +18,6 @@ def _endpoint(text: str) -> str:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL such as http://127.0.0.1:4566")
     return text
-
-
-def _speedup(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 1_000_000:
-        raise argparse.ArgumentTypeError(f"must be greater than 0 and at most 1000000, got {text}")
-    return value
 
 
 def _visibility(text: str) -> int:
@@ -54,7 +47,7 @@ def add_event_source_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fire-schedules-now", action="store_true", help="fire every schedule once at start")
     group.add_argument(
         "--schedule-speedup",
-        type=_speedup,
+        type=positive(float, MAX_SPEEDUP),
         default=1.0,
         metavar="X",
         help="the schedules' clock runs X times faster (3600: rate(1 hour) fires every second)",
