@@ -55,16 +55,14 @@ def _measured_line() -> str:
     return f"Measured {machine['measured_at']} with `{machine['command']}`."
 
 
-def _kept_sections(path: Path, titles: set[str]) -> list[tuple[str, str]]:
-    """(title, text) of the sections already in ``path`` that this run does not measure again, in file order."""
+def _page_sections(path: Path) -> dict[str, str]:
+    """title -> text of the sections already in ``path``, in file order (none when there is no page yet)."""
     if not path.is_file():
-        return []
-    kept = []
+        return {}
+    sections = {}
     for chunk in path.read_text().split("\n## ")[1:]:
-        title = chunk.split("\n", 1)[0].strip()
-        if title not in titles:
-            kept.append((title, f"\n## {chunk.rstrip()}\n"))
-    return kept
+        sections[chunk.split("\n", 1)[0].strip()] = f"\n## {chunk.rstrip()}\n"
+    return sections
 
 
 def _rank(title: str) -> int:
@@ -109,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"bench: {name}: {text}")
                 skipped.add(module.TITLE)
             measured[module.TITLE] = f"\n## {module.TITLE}\n\n{_measured_line()}\n\n{text}\n"
-    previous = dict(_kept_sections(args.output, set()))  # the page's sections now, by title
+    previous = _page_sections(args.output)
     sections = {title: text for title, text in previous.items() if title not in measured} if args.only else {}
     for title, text in measured.items():
         if title in skipped and title in previous and f"\n\n{SKIPPED}" not in previous[title]:
